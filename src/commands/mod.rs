@@ -1,0 +1,138 @@
+//! One file per command. [`run`] parses the command line, dispatches, prints the `--json`
+//! envelope and turns the outcome into the process exit code (through `error::Kind` only).
+
+mod abort;
+mod config;
+mod init;
+mod start;
+mod status;
+
+use std::ffi::OsString;
+use std::io::Write;
+
+use clap::{CommandFactory, Parser};
+use serde_json::{Value, json};
+
+use crate::cli::{Cli, Command, HooksCommand};
+use crate::context::Context;
+use crate::error::{Error, Result};
+
+/// The `--json` envelope's version; bumped when a field changes meaning.
+pub const JSON_SCHEMA_VERSION: u32 = 1;
+
+/// Runs the tool with these arguments and returns the process exit code.
+pub fn run<I, T>(args: I) -> i32
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() { 2 } else { 0 };
+        }
+    };
+    let json_mode = cli.global.json;
+    let ctx = match Context::new(cli.global.clone()) {
+        Ok(ctx) => ctx,
+        Err(e) => {
+            eprintln!("error: {}", e.message);
+            return finish(json_mode, Err(e));
+        }
+    };
+    let outcome = dispatch(&ctx, cli.command);
+    if let Err(e) = &outcome {
+        ctx.ui.error(e);
+    }
+    finish(json_mode, outcome)
+}
+
+fn finish(json_mode: bool, outcome: Result<Value>) -> i32 {
+    let code = match &outcome {
+        Ok(_) => 0,
+        Err(e) => e.exit_code(),
+    };
+    if json_mode {
+        let (error, result) = match outcome {
+            Ok(v) => (Value::Null, v),
+            Err(e) => (
+                json!({
+                    "kind": e.kind,
+                    "message": e.message,
+                    "hint": if e.hints.is_empty() { Value::Null } else { Value::String(e.hints.join("\n")) },
+                }),
+                Value::Null,
+            ),
+        };
+        let envelope = json!({
+            "schema_version": JSON_SCHEMA_VERSION,
+            "exit_code": code,
+            "error": error,
+            "result": result,
+        });
+        let mut out = std::io::stdout().lock();
+        // A closed pipe (`| head`) is not an error.
+        let _ = writeln!(out, "{envelope}");
+    }
+    code
+}
+
+fn dispatch(ctx: &Context, command: Command) -> Result<Value> {
+    match command {
+        Command::Init(a) => init::run(ctx, a),
+        Command::Start(a) => start::run(ctx, a),
+        Command::Status(a) => status::run(ctx, a),
+        Command::Abort => abort::run(ctx),
+        Command::Config(a) => config::run(ctx, a),
+        Command::Completions(a) => {
+            let mut cmd = Cli::command();
+            clap_complete::generate(a.shell, &mut cmd, "hotfix", &mut std::io::stdout());
+            Ok(Value::Null)
+        }
+        Command::Man => {
+            let man = clap_mangen::Man::new(Cli::command());
+            let mut buf = Vec::new();
+            man.render(&mut buf)?;
+            let _ = std::io::stdout().write_all(&buf);
+            Ok(Value::Null)
+        }
+        Command::Test(_) => Err(Error::not_yet_available("test", "issue #3")),
+        Command::Hooks(HooksCommand::Install | HooksCommand::Uninstall | HooksCommand::Status) => {
+            Err(Error::not_yet_available("hooks", "issue #3"))
+        }
+        Command::Hook(_) => Ok(Value::Null),
+        Command::Ship(_) => Err(Error::not_yet_available("ship", "issues #4 and #6")),
+        Command::Backport(_) => Err(Error::not_yet_available("backport", "issue #6")),
+        Command::Plan(_) => Err(Error::not_yet_available("plan", "issue #5")),
+        Command::Deploy(_) => Err(Error::not_yet_available("deploy", "issue #5")),
+        Command::Rollback => Err(Error::not_yet_available("rollback", "issue #5")),
+        Command::Log => Err(Error::not_yet_available("log", "issue #6")),
+        Command::Runbook(_) => Err(Error::not_yet_available("runbook", "issue #6")),
+    }
+}
+
+/// The next command for a hotfix in the given state, as the user should type it.
+pub fn next_command(state: &crate::journal::State, has_commits: bool) -> String {
+    use crate::journal::Phase;
+    match state.phase {
+        Phase::Starting => {
+            if state
+                .picks
+                .iter()
+                .any(|p| p.state == crate::journal::PickState::Conflict)
+            {
+                "hotfix start --continue".into()
+            } else {
+                "hotfix start".into()
+            }
+        }
+        Phase::Started | Phase::Tested if !has_commits => "git commit".into(),
+        Phase::Started | Phase::Tested | Phase::Approved | Phase::Merged | Phase::Tagged => {
+            "hotfix ship".into()
+        }
+        Phase::DeployFailed => "hotfix ship".into(),
+        Phase::Deployed | Phase::BackportPending => "hotfix backport".into(),
+        Phase::Backported | Phase::Done => "hotfix status".into(),
+    }
+}

@@ -1,0 +1,100 @@
+//! `hotfix status`: where the hotfix in progress is and the exact next command. Reads local
+//! state and the local repository only, so it is instant and works offline.
+
+use serde_json::{Value, json};
+
+use super::start::short;
+use crate::cli::StatusArgs;
+use crate::context::Context;
+use crate::error::{Error, Result};
+use crate::journal::PickState;
+
+pub fn run(ctx: &Context, args: StatusArgs) -> Result<Value> {
+    if args.refresh {
+        return Err(Error::not_yet_available("status --refresh", "issue #4"));
+    }
+    let repo = ctx.repo()?;
+    let journal = ctx.journal(&repo);
+    let Some(state) = journal.load()? else {
+        ctx.ui.out("No hotfix in progress.");
+        return Ok(json!({ "in_progress": false }));
+    };
+    let commits = match (
+        git2::Oid::from_str(&state.base.sha).ok(),
+        repo.local_branch(&state.branch),
+    ) {
+        (Some(base), Some(head)) => repo.commits_between(base, head).unwrap_or_default(),
+        _ => Vec::new(),
+    };
+    let next = super::next_command(&state, !commits.is_empty());
+    let ui = &ctx.ui;
+    ui.out(format!(
+        "{} {} — {}",
+        ui.bold("Hotfix"),
+        state.version,
+        state.phase.as_str()
+    ));
+    ui.out(format!("  model      {}", state.model));
+    ui.out(format!(
+        "  branch     {} ({} commit(s) beyond the base)",
+        state.branch,
+        commits.len()
+    ));
+    ui.out(format!(
+        "  base       {} ({})",
+        state.base.name,
+        short(&state.base.sha)
+    ));
+    if let Some(p) = &state.previous {
+        ui.out(format!("  previous   {} ({})", p.name, short(&p.sha)));
+    }
+    ui.out(format!("  PR into    {}", state.pr_target));
+    if let Some(i) = &state.incident {
+        ui.out(format!("  incident   {i}"));
+    }
+    for c in &commits {
+        ui.out(format!("    {} {}", short(&c.sha), c.summary));
+    }
+    if !state.unreleased.is_empty() {
+        ui.out(format!(
+            "  {} unreleased commit(s) ship along with the fix",
+            state.unreleased.len()
+        ));
+    }
+    for p in state
+        .picks
+        .iter()
+        .filter(|p| p.state == PickState::Conflict)
+    {
+        ui.out(format!("  conflict   picking {}", short(&p.sha)));
+    }
+    ui.out(format!(
+        "  done       {}",
+        if state.steps.is_empty() {
+            "nothing yet".to_string()
+        } else {
+            state.steps.join(", ")
+        }
+    ));
+    ui.out(format!("Next: {next}"));
+    Ok(json!({
+        "in_progress": true,
+        "phase": state.phase.as_str(),
+        "version": state.version,
+        "tag": state.tag,
+        "model": state.model,
+        "base": state.base,
+        "previous": state.previous,
+        "branch": state.branch,
+        "pr_target": state.pr_target,
+        "incident": state.incident,
+        "commits": commits,
+        "unreleased_commits": state.unreleased,
+        "steps_done": state.steps,
+        "next_command": next,
+        "pr": Value::Null,
+        "approvals": [],
+        "deploy": Value::Null,
+        "backport": [],
+    }))
+}

@@ -1,0 +1,406 @@
+//! The only module that touches git2 or spawns git: a thin typed wrapper.
+//!
+//! Reads go through git2 (fast, no process). Operations a user expects to behave exactly like
+//! their own git — fetch, push, switch, cherry-pick — shell out to `git` through the
+//! [`Runner`](crate::exec::Runner), so credentials, hooks and the working tree behave as usual.
+//! "Not found" is an `Option`, failures are errors that name the operation and the object.
+
+use std::path::{Path, PathBuf};
+
+use git2::{BranchType, ErrorCode, Oid, Repository, StatusOptions};
+
+use crate::error::{Error, Result};
+use crate::exec::{Output, Runner};
+
+/// A commit as the tool shows it.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq, Eq)]
+pub struct CommitInfo {
+    pub sha: String,
+    pub summary: String,
+    pub author: String,
+    pub author_email: String,
+    pub committer_email: String,
+}
+
+/// An open repository with a working tree.
+pub struct Repo {
+    inner: Repository,
+    workdir: PathBuf,
+    runner: Runner,
+}
+
+fn git_err(what: impl std::fmt::Display, e: git2::Error) -> Error {
+    Error::step(format!("{what}: {}", e.message()))
+}
+
+impl Repo {
+    /// Opens the repository containing `path`.
+    pub fn discover(path: &Path, runner: Runner) -> Result<Repo> {
+        let inner = Repository::discover(path).map_err(|e| {
+            Error::precondition(format!("{} is not inside a git repository", path.display())).hint(
+                format!(
+                    "run hotfix inside your project's checkout ({})",
+                    e.message()
+                ),
+            )
+        })?;
+        let workdir = inner
+            .workdir()
+            .ok_or_else(|| {
+                Error::precondition("this is a bare repository; hotfix needs a working tree")
+            })?
+            .to_path_buf();
+        Ok(Repo {
+            inner,
+            workdir,
+            runner,
+        })
+    }
+
+    pub fn workdir(&self) -> &Path {
+        &self.workdir
+    }
+
+    /// The repository's common git dir (shared by all worktrees).
+    pub fn common_dir(&self) -> PathBuf {
+        self.inner.commondir().to_path_buf()
+    }
+
+    /// The repository's own git dir (per worktree).
+    pub fn git_dir(&self) -> PathBuf {
+        self.inner.path().to_path_buf()
+    }
+
+    pub fn runner(&self) -> &Runner {
+        &self.runner
+    }
+
+    pub fn git2(&self) -> &Repository {
+        &self.inner
+    }
+
+    /// The checked-out branch's short name, or `None` when HEAD is detached or unborn.
+    pub fn current_branch(&self) -> Option<String> {
+        let head = self.inner.head().ok()?;
+        if !head.is_branch() {
+            return None;
+        }
+        head.shorthand().ok().map(str::to_string)
+    }
+
+    /// The commit HEAD points at.
+    pub fn head_oid(&self) -> Option<Oid> {
+        self.inner
+            .head()
+            .ok()?
+            .peel_to_commit()
+            .ok()
+            .map(|c| c.id())
+    }
+
+    /// Paths with uncommitted changes to tracked files (staged or not) and conflicts.
+    /// Untracked files do not count: they travel with no branch switch and are never lost.
+    pub fn uncommitted_changes(&self) -> Result<Vec<String>> {
+        let mut opts = StatusOptions::new();
+        opts.include_untracked(false)
+            .include_ignored(false)
+            .exclude_submodules(true);
+        let statuses = self
+            .inner
+            .statuses(Some(&mut opts))
+            .map_err(|e| git_err("reading the working tree status", e))?;
+        Ok(statuses
+            .iter()
+            .filter(|s| !s.status().is_empty() && !s.status().is_ignored())
+            .filter_map(|s| s.path().ok().map(str::to_string))
+            .collect())
+    }
+
+    /// Resolves a revision (sha, tag, branch, `origin/main`) to a commit.
+    pub fn resolve_commit(&self, spec: &str) -> Option<Oid> {
+        let obj = self.inner.revparse_single(spec).ok()?;
+        obj.peel_to_commit().ok().map(|c| c.id())
+    }
+
+    /// The commit a full ref name points at (`refs/remotes/origin/main`).
+    pub fn ref_commit(&self, name: &str) -> Option<Oid> {
+        let r = self.inner.find_reference(name).ok()?;
+        r.peel_to_commit().ok().map(|c| c.id())
+    }
+
+    pub fn local_branch(&self, name: &str) -> Option<Oid> {
+        self.ref_commit(&format!("refs/heads/{name}"))
+    }
+
+    pub fn remote_branch(&self, remote: &str, name: &str) -> Option<Oid> {
+        self.ref_commit(&format!("refs/remotes/{remote}/{name}"))
+    }
+
+    pub fn tag(&self, name: &str) -> Option<Oid> {
+        self.ref_commit(&format!("refs/tags/{name}"))
+    }
+
+    /// Names of all tags (without `refs/tags/`); cheap: no object is read.
+    pub fn tag_names(&self) -> Result<Vec<String>> {
+        let names = self
+            .inner
+            .tag_names(None)
+            .map_err(|e| git_err("listing tags", e))?;
+        Ok(names
+            .iter()
+            .flatten()
+            .flatten()
+            .map(str::to_string)
+            .collect())
+    }
+
+    /// Short names of the remote's branches that start with `prefix` (`release/`).
+    pub fn remote_branches(&self, remote: &str, prefix: &str) -> Result<Vec<String>> {
+        let glob = format!("refs/remotes/{remote}/{prefix}*");
+        let refs = self
+            .inner
+            .references_glob(&glob)
+            .map_err(|e| git_err(format!("listing {glob}"), e))?;
+        let strip = format!("refs/remotes/{remote}/");
+        Ok(refs
+            .flatten()
+            .filter_map(|r| {
+                r.name()
+                    .ok()
+                    .and_then(|n| n.strip_prefix(&strip))
+                    .map(str::to_string)
+            })
+            .collect())
+    }
+
+    /// Short names of local branches.
+    pub fn local_branches(&self) -> Result<Vec<String>> {
+        let bs = self
+            .inner
+            .branches(Some(BranchType::Local))
+            .map_err(|e| git_err("listing branches", e))?;
+        Ok(bs
+            .flatten()
+            .filter_map(|(b, _)| b.name().ok().flatten().map(str::to_string))
+            .collect())
+    }
+
+    /// Is `ancestor` reachable from `descendant` (or the same commit)?
+    pub fn is_ancestor(&self, ancestor: Oid, descendant: Oid) -> bool {
+        ancestor == descendant
+            || self
+                .inner
+                .graph_descendant_of(descendant, ancestor)
+                .unwrap_or(false)
+    }
+
+    /// Commits reachable from `head` but not from `base`, oldest first.
+    pub fn commits_between(&self, base: Oid, head: Oid) -> Result<Vec<CommitInfo>> {
+        let mut walk = self
+            .inner
+            .revwalk()
+            .map_err(|e| git_err("walking history", e))?;
+        walk.push(head)
+            .and_then(|_| walk.hide(base))
+            .and_then(|_| walk.set_sorting(git2::Sort::TOPOLOGICAL | git2::Sort::REVERSE))
+            .map_err(|e| git_err(format!("walking {base}..{head}"), e))?;
+        let mut out = Vec::new();
+        for oid in walk {
+            let oid = oid.map_err(|e| git_err("walking history", e))?;
+            out.push(self.commit_info(oid)?);
+        }
+        Ok(out)
+    }
+
+    pub fn commit_info(&self, oid: Oid) -> Result<CommitInfo> {
+        let c = self
+            .inner
+            .find_commit(oid)
+            .map_err(|e| git_err(format!("reading commit {oid}"), e))?;
+        Ok(CommitInfo {
+            sha: oid.to_string(),
+            summary: c.summary().ok().flatten().unwrap_or("").to_string(),
+            author: c.author().name().unwrap_or("").to_string(),
+            author_email: c.author().email().unwrap_or("").to_string(),
+            committer_email: c.committer().email().unwrap_or("").to_string(),
+        })
+    }
+
+    /// The number of parents of a commit (merge commits have two or more).
+    pub fn parent_count(&self, oid: Oid) -> Option<usize> {
+        self.inner.find_commit(oid).ok().map(|c| c.parent_count())
+    }
+
+    /// The text of `path` in the tree of `rev`, if both exist.
+    pub fn file_at(&self, rev: &str, path: &str) -> Option<String> {
+        let commit = self
+            .inner
+            .revparse_single(rev)
+            .ok()?
+            .peel_to_commit()
+            .ok()?;
+        let entry = commit.tree().ok()?.get_path(Path::new(path)).ok()?;
+        let blob = entry.to_object(&self.inner).ok()?.peel_to_blob().ok()?;
+        String::from_utf8(blob.content().to_vec()).ok()
+    }
+
+    /// The URL of a remote.
+    pub fn remote_url(&self, remote: &str) -> Option<String> {
+        self.inner
+            .find_remote(remote)
+            .ok()
+            .and_then(|r| r.url().ok().map(str::to_string))
+    }
+
+    /// The remote's default branch, from `refs/remotes/{remote}/HEAD`.
+    pub fn remote_head(&self, remote: &str) -> Option<String> {
+        let r = self
+            .inner
+            .find_reference(&format!("refs/remotes/{remote}/HEAD"))
+            .ok()?;
+        let target = r.symbolic_target().ok()??;
+        target
+            .strip_prefix(&format!("refs/remotes/{remote}/"))
+            .map(str::to_string)
+    }
+
+    /// Is a cherry-pick stopped on a conflict?
+    pub fn cherry_pick_in_progress(&self) -> bool {
+        self.git_dir().join("CHERRY_PICK_HEAD").exists()
+    }
+
+    /// Paths with unresolved conflicts in the index.
+    pub fn conflicted_paths(&self) -> Vec<String> {
+        let Ok(index) = self.inner.index() else {
+            return Vec::new();
+        };
+        let Ok(conflicts) = index.conflicts() else {
+            return Vec::new();
+        };
+        conflicts
+            .flatten()
+            .filter_map(|c| c.our.or(c.their).or(c.ancestor))
+            .map(|e| String::from_utf8_lossy(&e.path).into_owned())
+            .collect()
+    }
+
+    // ----- operations that change something: always through the runner or `mutate` -----
+
+    fn run_git(&self, what: &str, args: &[&str]) -> Result<Output> {
+        let out = self.runner.git(&self.workdir, args)?;
+        if !out.success() {
+            return Err(Error::step(format!("{what} failed:\n{}", out.text()))
+                .hint(format!("the command was: git {}", args.join(" "))));
+        }
+        Ok(out)
+    }
+
+    /// `git fetch --prune --tags {remote}`.
+    pub fn fetch(&self, remote: &str) -> Result<()> {
+        self.run_git(
+            &format!("fetching {remote}"),
+            &["fetch", "--prune", "--tags", "--quiet", remote],
+        )
+        .map(|_| ())
+        .map_err(|e| e.hint("or run with --no-fetch to use what was fetched last"))
+    }
+
+    /// Creates `branch` at `at` and checks it out (`git switch -c`).
+    pub fn switch_create(&self, branch: &str, at: Oid) -> Result<()> {
+        let at = at.to_string();
+        self.run_git(
+            &format!("creating branch {branch}"),
+            &["switch", "--quiet", "--no-guess", "-c", branch, &at],
+        )
+        .map(|_| ())
+    }
+
+    /// Checks out an existing branch (`git switch`).
+    pub fn switch(&self, branch: &str) -> Result<()> {
+        self.run_git(
+            &format!("switching to {branch}"),
+            &["switch", "--quiet", "--no-guess", branch],
+        )
+        .map(|_| ())
+    }
+
+    /// Detaches HEAD at a commit (`git switch --detach`).
+    pub fn switch_detach(&self, at: &str) -> Result<()> {
+        self.run_git(
+            &format!("switching to {at}"),
+            &["switch", "--quiet", "--detach", at],
+        )
+        .map(|_| ())
+    }
+
+    /// Deletes a local branch (not the checked-out one).
+    pub fn delete_local_branch(&self, name: &str) -> Result<()> {
+        if self.runner.dry_run {
+            self.runner.ui.would(format!("git branch -D {name}"));
+            return Ok(());
+        }
+        match self.inner.find_branch(name, BranchType::Local) {
+            Ok(mut b) => b
+                .delete()
+                .map_err(|e| git_err(format!("deleting branch {name}"), e)),
+            Err(e) if e.code() == ErrorCode::NotFound => Ok(()),
+            Err(e) => Err(git_err(format!("deleting branch {name}"), e)),
+        }
+    }
+
+    /// `git cherry-pick -x <sha>`; `Ok(false)` when it stopped on a conflict.
+    pub fn cherry_pick(&self, sha: &str) -> Result<PickOutcome> {
+        let out = self
+            .runner
+            .git(&self.workdir, &["cherry-pick", "-x", sha])?;
+        if out.success() {
+            return Ok(PickOutcome::Applied);
+        }
+        if !self.conflicted_paths().is_empty() {
+            return Ok(PickOutcome::Conflict(self.conflicted_paths()));
+        }
+        if self.cherry_pick_in_progress() {
+            // Nothing left to commit: the change is already there.
+            self.run_git("skipping an empty cherry-pick", &["cherry-pick", "--skip"])?;
+            return Ok(PickOutcome::Empty);
+        }
+        Err(Error::step(format!(
+            "cherry-picking {sha} failed:\n{}",
+            out.text()
+        )))
+    }
+
+    /// `git cherry-pick --continue` (with the message git prepared, no editor).
+    pub fn cherry_pick_continue(&self) -> Result<()> {
+        let out = self.runner.git(
+            &self.workdir,
+            &["-c", "core.editor=true", "cherry-pick", "--continue"],
+        )?;
+        if out.success() || !self.cherry_pick_in_progress() {
+            return Ok(());
+        }
+        Err(Error::step(format!(
+            "git cherry-pick --continue failed:\n{}",
+            out.text()
+        )))
+    }
+
+    pub fn cherry_pick_abort(&self) -> Result<()> {
+        if self.cherry_pick_in_progress() {
+            self.run_git("aborting the cherry-pick", &["cherry-pick", "--abort"])?;
+        }
+        Ok(())
+    }
+}
+
+/// What a cherry-pick did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PickOutcome {
+    Applied,
+    /// The change was already present; nothing was committed.
+    Empty,
+    /// Stopped with these paths in conflict.
+    Conflict(Vec<String>),
+}
+
+pub use git2::Oid as ObjectId;

@@ -1,0 +1,53 @@
+//! The templates the binary embeds from `templates/` and the one place that renders them
+//! (minijinja). Templates are parsed by a unit test, so a broken one fails the build's tests
+//! rather than a user's incident.
+
+use minijinja::Environment;
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+
+/// Every embedded template, by name.
+pub const TEMPLATES: &[(&str, &str)] = &[(
+    "rolloutrc.toml",
+    include_str!("../templates/rolloutrc.toml.j2"),
+)];
+
+fn environment() -> Environment<'static> {
+    let mut env = Environment::new();
+    env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
+    for (name, source) in TEMPLATES {
+        // Checked by the unit test below; a broken template cannot ship.
+        let _ = env.add_template(name, source);
+    }
+    env
+}
+
+/// Renders the template `name` with `ctx`.
+pub fn render(name: &str, ctx: impl Serialize) -> Result<String> {
+    let env = environment();
+    let t = env
+        .get_template(name)
+        .map_err(|e| Error::internal(format!("template {name}: {e}")))?;
+    let mut text = t
+        .render(minijinja::Value::from(minijinja::value::Serde(ctx)))
+        .map_err(|e| Error::internal(format!("rendering template {name}: {e}")))?;
+    if !text.ends_with('\n') {
+        text.push('\n');
+    }
+    Ok(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_template_parses() {
+        let mut env = Environment::new();
+        for (name, source) in TEMPLATES {
+            env.add_template(name, source)
+                .unwrap_or_else(|e| panic!("{name}: {e}"));
+        }
+    }
+}
