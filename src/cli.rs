@@ -16,7 +16,7 @@ Exit codes: 0 done · 1 a step failed · 2 refused, nothing changed · 3 paused,
 
 /// A safe, pre-planned path from "production is broken" to "fixed, deployed and merged back".
 #[derive(Debug, Parser)]
-#[command(name = "hotfix", version, about, after_help = AFTER_HELP, propagate_version = true)]
+#[command(name = "hotfix", version, about, after_help = AFTER_HELP)]
 pub struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,

@@ -10,7 +10,7 @@ use crate::config::{self, FileLayer, Loaded};
 use crate::error::{Error, Result};
 use crate::exec::Runner;
 use crate::git::Repo;
-use crate::journal::{Journal, State};
+use crate::journal::{Journal, Lock, State};
 use crate::ui::Ui;
 
 /// The label of the repository's configuration file in messages.
@@ -65,6 +65,17 @@ impl Context {
 
     pub fn journal(&self, repo: &Repo) -> Journal {
         Journal::new(&repo.common_dir(), self.dry_run())
+    }
+
+    /// Takes the repository lock, saying so when a stale lock of a dead process is taken over.
+    pub fn lock(&self, journal: &Journal, what: &str) -> Result<Option<Lock>> {
+        let lock = journal.lock(what)?;
+        if let Some(pid) = lock.as_ref().and_then(|l| l.took_over_from) {
+            self.ui.warn(format!(
+                "took over a stale lock left by process {pid}, which is no longer running"
+            ));
+        }
+        Ok(lock)
     }
 
     /// The configuration layers that are files: the user's file, then `--config` or the

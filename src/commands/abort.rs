@@ -16,7 +16,7 @@ pub fn run(ctx: &Context) -> Result<Value> {
             Error::precondition("no hotfix is in progress; nothing to abort").hint("hotfix status"),
         );
     };
-    let _lock = journal.lock("hotfix abort")?;
+    let _lock = ctx.lock(&journal, "hotfix abort")?;
 
     if state.phase.is_merged() {
         journal.log(&Event::new(&state, "abort", "closed-after-merge"))?;

@@ -19,16 +19,30 @@ pub fn run(ctx: &Context, args: ConfigArgs) -> Result<Value> {
 }
 
 fn check(ctx: &Context, file: Option<std::path::PathBuf>) -> Result<Value> {
-    let (path, label) = match file.or_else(|| ctx.global.config.clone()) {
-        Some(f) => (ctx.cwd.join(&f), f.display().to_string()),
+    let explicit = file.or_else(|| ctx.global.config.clone());
+    let layer = match &explicit {
+        Some(f) => FileLayer::read(&ctx.cwd.join(f), f.display().to_string())?,
         None => {
             let repo = ctx.repo()?;
-            (repo.workdir().join(RC_FILE), RC_FILE.to_string())
+            match FileLayer::read(&repo.workdir().join(RC_FILE), RC_FILE)? {
+                Some(l) => Some(l),
+                // A hotfix branch cut from a tag older than .rolloutrc: check the saved copy.
+                None => ctx
+                    .journal(&repo)
+                    .load()?
+                    .and_then(|s| s.config)
+                    .map(|text| FileLayer {
+                        label: "saved copy (hotfix state)".into(),
+                        text,
+                    }),
+            }
         }
     };
-    let layer = FileLayer::read(&path, label.clone())?.ok_or_else(|| {
+    let layer = layer.ok_or_else(|| {
+        let label = explicit.map_or(RC_FILE.to_string(), |f| f.display().to_string());
         Error::usage(format!("{label}: no such file")).hint("create one with: hotfix init")
     })?;
+    let label = layer.label.clone();
     let loaded = config::load(&[layer], &ctx.env)?;
     ctx.ui.out(format!(
         "{label}: valid ({} model, {} stage(s), {} test rule(s))",

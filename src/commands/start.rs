@@ -194,7 +194,7 @@ pub fn run(ctx: &Context, args: StartArgs) -> Result<Value> {
         &lifecycle::hotfix_env(&state),
     )?;
 
-    let _lock = journal.lock("hotfix start")?;
+    let _lock = ctx.lock(&journal, "hotfix start")?;
     journal.save(&state)?;
     journal.log(&Event::new(&state, "start", "begun").with("base", &state.base))?;
     journal::crash_point("start:state-saved");
@@ -204,7 +204,7 @@ pub fn run(ctx: &Context, args: StartArgs) -> Result<Value> {
 /// Continues an interrupted or paused start from its recorded steps.
 fn resume(ctx: &Context, repo: &Repo, journal: &Journal, mut state: State) -> Result<Value> {
     let loaded = ctx.config(Some(repo), Some(&state))?;
-    let _lock = journal.lock("hotfix start")?;
+    let _lock = ctx.lock(journal, "hotfix start")?;
     finish(ctx, repo, journal, &mut state, &loaded.config)
 }
 
@@ -308,6 +308,9 @@ fn check_picks(repo: &Repo, picks: &[String], base: git2::Oid) -> Result<Vec<Pic
             return Err(Error::precondition(format!(
                 "--pick {p}: {} is a merge commit; pick the commits it merged instead",
                 short(&oid.to_string())
+            ))
+            .hint(format!(
+                "list them: git log --oneline --no-merges {p}^1..{p}"
             )));
         }
         let state = if repo.is_ancestor(oid, base) {

@@ -78,24 +78,19 @@ pub fn looks_like_token(s: &str) -> bool {
 pub fn token_position(s: &str) -> Option<usize> {
     const PREFIXES: [&str; 6] = ["ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"];
     let bytes = s.as_bytes();
-    for (i, _) in s.match_indices("gh") {
-        if i > 0 && (bytes[i - 1].is_ascii_alphanumeric() || bytes[i - 1] == b'_') {
-            continue;
-        }
-        let rest = &s[i..];
-        for p in PREFIXES {
-            if let Some(body) = rest.strip_prefix(p) {
-                let len = body
-                    .bytes()
-                    .take_while(|b| b.is_ascii_alphanumeric() || *b == b'_')
-                    .count();
-                if len >= 20 {
-                    return Some(i);
-                }
-            }
-        }
-    }
-    None
+    PREFIXES
+        .iter()
+        .flat_map(|p| s.match_indices(p).map(move |(i, _)| (i, p.len())))
+        .filter(|(i, _)| *i == 0 || !(bytes[i - 1].is_ascii_alphanumeric() || bytes[i - 1] == b'_'))
+        .filter(|(i, len)| {
+            s[i + len..]
+                .bytes()
+                .take_while(|b| b.is_ascii_alphanumeric() || *b == b'_')
+                .count()
+                >= 20
+        })
+        .map(|(i, _)| i)
+        .min()
 }
 
 /// Every problem in `cfg`, in file order as far as possible.

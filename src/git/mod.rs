@@ -101,6 +101,10 @@ impl Repo {
     /// Paths with uncommitted changes to tracked files (staged or not) and conflicts.
     /// Untracked files do not count: they travel with no branch switch and are never lost.
     pub fn uncommitted_changes(&self) -> Result<Vec<String>> {
+        // git2 caches the index; a git process we ran may just have rewritten it.
+        if let Ok(mut index) = self.inner.index() {
+            let _ = index.read(false);
+        }
         let mut opts = StatusOptions::new();
         opts.include_untracked(false)
             .include_ignored(false)
@@ -271,9 +275,13 @@ impl Repo {
 
     /// Paths with unresolved conflicts in the index.
     pub fn conflicted_paths(&self) -> Vec<String> {
-        let Ok(index) = self.inner.index() else {
+        let Ok(mut index) = self.inner.index() else {
             return Vec::new();
         };
+        // git2 caches the index; another process (git cherry-pick) just wrote it.
+        if index.read(true).is_err() {
+            return Vec::new();
+        }
         let Ok(conflicts) = index.conflicts() else {
             return Vec::new();
         };

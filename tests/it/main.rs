@@ -1,0 +1,7 @@
+//! The one integration-test binary: real repositories, real git, the real `hotfix` binary.
+
+mod cli;
+mod config;
+mod harness;
+mod start;
+mod status_abort;

@@ -1,0 +1,101 @@
+//! `hotfix status` and `hotfix abort`.
+
+use crate::harness::released_repo;
+
+#[test]
+fn status_with_nothing_in_progress_says_so() {
+    let env = released_repo(true);
+    let run = env.hotfix(&["status", "--json"]);
+    run.ok();
+    let j = run.json();
+    assert_eq!(j["schema_version"], 1);
+    assert_eq!(j["exit_code"], 0);
+    assert!(j["error"].is_null());
+    assert_eq!(j["result"]["in_progress"], false);
+}
+
+#[test]
+fn status_json_after_start_reports_version_base_branch_and_next_command() {
+    let env = released_repo(true);
+    env.hotfix(&["start", "--incident", "INC-42"]).ok();
+    let r = env.hotfix(&["status", "--json"]).json()["result"].clone();
+    assert_eq!(r["in_progress"], true);
+    assert_eq!(r["phase"], "started");
+    assert_eq!(r["version"], "1.3.1");
+    assert_eq!(r["branch"], "hotfix/1.3.1");
+    assert_eq!(r["base"]["ref"], "v1.3.0");
+    assert_eq!(r["base"]["sha"], env.rev("v1.3.0"));
+    assert_eq!(r["incident"], "INC-42");
+    assert_eq!(r["next_command"], "git commit");
+    env.commit_file("fix.txt", "fix\n", "the fix");
+    let r = env.hotfix(&["status", "--json"]).json()["result"].clone();
+    assert_eq!(r["next_command"], "hotfix ship");
+    assert_eq!(r["commits"][0]["summary"], "the fix");
+    let human = env.hotfix(&["status"]);
+    assert!(
+        human.stdout.contains("Next: hotfix ship"),
+        "{}",
+        human.stdout
+    );
+}
+
+#[test]
+fn abort_restores_the_original_branch_and_deletes_an_empty_hotfix_branch() {
+    let env = released_repo(true);
+    env.git(&["switch", "-q", "develop"]);
+    env.hotfix(&["start"]).ok();
+    let run = env.hotfix(&["abort"]);
+    run.ok();
+    assert_eq!(env.current_branch(), "develop");
+    assert!(env.state().is_none());
+    assert!(env.git(&["branch", "--list", "hotfix/*"]).is_empty());
+    assert!(run.stdout.contains("deleted"), "{}", run.stdout);
+    env.hotfix(&["status", "--json"]).ok();
+    // A new hotfix can start again.
+    env.hotfix(&["start"]).ok();
+}
+
+#[test]
+fn abort_keeps_a_hotfix_branch_that_has_commits() {
+    let env = released_repo(true);
+    env.hotfix(&["start"]).ok();
+    let fix = env.commit_file("fix.txt", "fix\n", "the fix");
+    let run = env.hotfix(&["abort"]);
+    run.ok();
+    assert!(run.stdout.contains("is kept"), "{}", run.stdout);
+    assert_eq!(env.current_branch(), "main");
+    assert_eq!(env.rev("hotfix/1.3.1"), fix);
+}
+
+#[test]
+fn abort_refuses_a_dirty_tree() {
+    let env = released_repo(true);
+    env.hotfix(&["start"]).ok();
+    env.write("app.txt", "wip\n");
+    let before = env.snapshot();
+    env.hotfix(&["abort"]).code(2);
+    assert_eq!(before, env.snapshot());
+}
+
+#[test]
+fn abort_with_nothing_in_progress_is_a_refusal() {
+    let env = released_repo(true);
+    env.hotfix(&["abort"]).code(2);
+}
+
+#[test]
+fn the_audit_log_records_start_and_abort() {
+    let env = released_repo(true);
+    env.hotfix(&["start"]).ok();
+    let log = std::fs::read_to_string(env.work.join(".git/hotfix/log.jsonl")).unwrap();
+    let events: Vec<serde_json::Value> = log
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(events[0]["step"], "start");
+    assert_eq!(events.last().unwrap()["outcome"], "ok");
+    env.hotfix(&["abort"]).ok();
+    let archived = env.work.join(".git/hotfix/aborted/1.3.1/log.jsonl");
+    let log = std::fs::read_to_string(archived).unwrap();
+    assert!(log.lines().last().unwrap().contains("\"abort\""));
+}
