@@ -115,6 +115,18 @@ pub fn validate(cfg: &Config) -> Vec<Problem> {
             ));
         }
     }
+    if cfg.tests.timeout.0.is_zero() {
+        out.push(Problem::new(
+            key_path!["tests", "timeout"],
+            "timeout must be longer than 0s",
+        ));
+    }
+    if cfg.deploy.defaults.timeout.0.is_zero() {
+        out.push(Problem::new(
+            key_path!["deploy", "defaults", "timeout"],
+            "timeout must be longer than 0s",
+        ));
+    }
     if cfg.tests.jobs == 0 {
         out.push(Problem::new(
             key_path!["tests", "jobs"],
@@ -182,7 +194,7 @@ pub fn validate(cfg: &Config) -> Vec<Problem> {
     }
     if let Some(p) = &cfg.hooks.protected {
         for (i, g) in p.iter().enumerate() {
-            if let Err(e) = globset::Glob::new(g) {
+            if let Err(e) = globset::GlobBuilder::new(g).literal_separator(true).build() {
                 out.push(Problem::new(
                     key_path!["hooks", "protected", i],
                     format!("invalid glob {g:?}: {}", e.kind()),
@@ -247,6 +259,38 @@ fn validate_stages(cfg: &Config, out: &mut Vec<Problem>) {
             )),
             _ => {}
         }
+        if s.timeout.is_some_and(|t| t.0.is_zero()) {
+            out.push(Problem::new(
+                key_path!["deploy", "stage", i, "timeout"],
+                "timeout must be longer than 0s",
+            ));
+        }
+        if s.delegate.is_some() {
+            for (key, set) in [
+                ("promote", s.promote.is_some()),
+                ("traffic", s.traffic.is_some()),
+                ("retries", s.retries.is_some()),
+            ] {
+                if set {
+                    out.push(Problem::new(
+                        key_path!["deploy", "stage", i, key],
+                        format!(
+                            "stage {:?} is delegated to a GitHub Deployment; `{key}` has no effect there",
+                            s.id
+                        ),
+                    ));
+                }
+            }
+        }
+        if s.traffic.is_some() && s.health.is_none() {
+            out.push(Problem::new(
+                key_path!["deploy", "stage", i, "traffic"],
+                format!(
+                    "stage {:?} shifts traffic but has no [deploy.stage.health] to re-check at each step",
+                    s.id
+                ),
+            ));
+        }
         if s.promote.is_some() && s.traffic.is_some() {
             out.push(Problem::new(
                 key_path!["deploy", "stage", i, "traffic"],
@@ -280,6 +324,18 @@ fn validate_stages(cfg: &Config, out: &mut Vec<Problem>) {
                     format!("{key} of stage {:?} needs `url` or `command`", s.id),
                 )),
                 _ => {}
+            }
+            if !(100..=599).contains(&h.expect_status) {
+                out.push(Problem::new(
+                    key_path!["deploy", "stage", i, key, "expect_status"],
+                    format!("expect_status {} is not an HTTP status", h.expect_status),
+                ));
+            }
+            if h.timeout.0.is_zero() {
+                out.push(Problem::new(
+                    key_path!["deploy", "stage", i, key, "timeout"],
+                    "timeout must be longer than 0s",
+                ));
             }
             if h.interval.0.is_zero() {
                 out.push(Problem::new(
