@@ -122,6 +122,13 @@ impl Context {
         Ok(files)
     }
 
+    /// The configuration from the files and the environment only: no model detection, no
+    /// safety-gate floor. For hooks that must stay fast and need no gate key.
+    pub fn config_local(&self, repo: &Repo, state: Option<&State>) -> Result<config::Config> {
+        let files = self.config_files(Some(repo), state)?;
+        Ok(config::load(&files, &self.env)?.config)
+    }
+
     /// The effective configuration: layers merged, model detected if unset, and the safety
     /// gate applied from `.rolloutrc` on the remote's PR target branch.
     pub fn config(&self, repo: Option<&Repo>, state: Option<&State>) -> Result<Loaded> {

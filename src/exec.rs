@@ -84,6 +84,21 @@ impl Runner {
         })
     }
 
+    /// Runs a read-only `git` command, also in dry-run mode (it changes nothing).
+    pub fn git_read(&self, cwd: &Path, args: &[&str]) -> Result<Output> {
+        let out = Command::new("git")
+            .args(args)
+            .current_dir(cwd)
+            .stdin(Stdio::null())
+            .output()
+            .map_err(|e| Error::step(format!("cannot run git: {e}")).hint("is git installed?"))?;
+        Ok(Output {
+            status: out.status.code(),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        })
+    }
+
     /// Runs a configured command with `sh -c` in `cwd`, in its own process group, with `env`
     /// added and the token variables removed (unless `pass_token`). Output is captured.
     pub fn configured(&self, cmd: &ConfiguredCommand) -> Result<Output> {
@@ -140,4 +155,148 @@ pub struct ConfiguredCommand {
     pub cwd: PathBuf,
     pub env: Vec<(OsString, OsString)>,
     pub pass_token: bool,
+}
+
+/// A configured command to run to completion with a time limit, its output in a log file.
+#[derive(Debug, Clone)]
+pub struct Job {
+    pub name: String,
+    pub cmd: ConfiguredCommand,
+    pub timeout: std::time::Duration,
+    pub log: PathBuf,
+}
+
+/// How a job ended.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case", tag = "outcome", content = "detail")]
+pub enum JobOutcome {
+    Passed,
+    Failed(i32),
+    TimedOut,
+    Signalled(i32),
+    Interrupted,
+    NotStarted(String),
+}
+
+impl JobOutcome {
+    pub fn passed(&self) -> bool {
+        *self == JobOutcome::Passed
+    }
+    pub fn describe(&self) -> String {
+        match self {
+            JobOutcome::Passed => "passed".into(),
+            JobOutcome::Failed(c) => format!("failed (exit {c})"),
+            JobOutcome::TimedOut => "timed out (killed)".into(),
+            JobOutcome::Signalled(s) => format!("killed by signal {s}"),
+            JobOutcome::Interrupted => "interrupted".into(),
+            JobOutcome::NotStarted(why) => format!("not started: {why}"),
+        }
+    }
+}
+
+fn kill_group(pid: u32, signal: i32) {
+    if let Ok(pid) = i32::try_from(pid) {
+        // SAFETY: signalling the process group the child leads (it was spawned with
+        // process_group(0), so its pgid is its pid).
+        unsafe {
+            libc::killpg(pid, signal);
+        }
+    }
+}
+
+impl Runner {
+    /// Runs a job in its own process group, output (stdout and stderr) to its log file. At the
+    /// timeout, or when `interrupt` is raised, the whole group is killed.
+    pub fn run_job(&self, job: &Job, interrupt: &std::sync::atomic::AtomicBool) -> JobOutcome {
+        use std::os::unix::process::ExitStatusExt;
+        use std::sync::atomic::Ordering;
+        if self.dry_run {
+            self.ui.would(format!(
+                "sh -c {:?}  (in {}, timeout {}, log {})",
+                job.cmd.command,
+                job.cmd.cwd.display(),
+                humantime::format_duration(job.timeout),
+                job.log.display()
+            ));
+            return JobOutcome::Passed;
+        }
+        let log = match std::fs::create_dir_all(job.log.parent().unwrap_or(Path::new(".")))
+            .and_then(|_| std::fs::File::create(&job.log))
+        {
+            Ok(f) => f,
+            Err(e) => {
+                return JobOutcome::NotStarted(format!("cannot write {}: {e}", job.log.display()));
+            }
+        };
+        let err = match log.try_clone() {
+            Ok(f) => f,
+            Err(e) => return JobOutcome::NotStarted(e.to_string()),
+        };
+        let mut c = Command::new("sh");
+        c.arg("-c")
+            .arg(&job.cmd.command)
+            .current_dir(&job.cmd.cwd)
+            .stdin(Stdio::null())
+            .stdout(log)
+            .stderr(err)
+            .process_group(0);
+        if !job.cmd.pass_token {
+            for v in TOKEN_VARS {
+                c.env_remove(v);
+            }
+        }
+        c.envs(job.cmd.env.iter().map(|(k, v)| (k, v)));
+        let mut child = match c.spawn() {
+            Ok(ch) => ch,
+            Err(e) => return JobOutcome::NotStarted(e.to_string()),
+        };
+        let start = std::time::Instant::now();
+        let pid = child.id();
+        let mut stopping: Option<JobOutcome> = None;
+        loop {
+            match child.try_wait() {
+                Ok(Some(status)) => {
+                    // Whatever the leader did, leave no stragglers in its group.
+                    kill_group(pid, libc::SIGKILL);
+                    if let Some(o) = stopping {
+                        return o;
+                    }
+                    return match (status.code(), status.signal()) {
+                        (Some(0), _) => JobOutcome::Passed,
+                        (Some(c), _) => JobOutcome::Failed(c),
+                        (None, Some(s)) => JobOutcome::Signalled(s),
+                        (None, None) => JobOutcome::Signalled(0),
+                    };
+                }
+                Ok(None) => {}
+                Err(e) => return JobOutcome::NotStarted(e.to_string()),
+            }
+            if stopping.is_none() {
+                if start.elapsed() >= job.timeout {
+                    kill_group(pid, libc::SIGKILL);
+                    stopping = Some(JobOutcome::TimedOut);
+                } else if interrupt.load(Ordering::SeqCst) {
+                    kill_group(pid, libc::SIGTERM);
+                    stopping = Some(JobOutcome::Interrupted);
+                }
+            } else if stopping == Some(JobOutcome::Interrupted) && start.elapsed() >= job.timeout {
+                kill_group(pid, libc::SIGKILL);
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+    }
+}
+
+/// The process-wide interrupt flag, raised by SIGINT or SIGTERM once a long-running command
+/// has asked for it. Commands check it between steps and stop starting new work.
+pub fn interrupt_flag() -> &'static std::sync::Arc<std::sync::atomic::AtomicBool> {
+    use std::sync::{Arc, OnceLock, atomic::AtomicBool};
+    static FLAG: OnceLock<Arc<AtomicBool>> = OnceLock::new();
+    FLAG.get_or_init(|| {
+        let flag = Arc::new(AtomicBool::new(false));
+        for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+            let _ = signal_hook::flag::register(sig, Arc::clone(&flag));
+        }
+        flag
+    })
 }

@@ -13,9 +13,11 @@ pub mod context;
 pub mod error;
 pub mod exec;
 pub mod git;
+pub mod hooks;
 pub mod journal;
 pub mod lifecycle;
 pub mod templates;
+pub mod testsel;
 pub mod ui;
 
 pub use commands::run;

@@ -12,9 +12,6 @@ use crate::journal::write_atomic;
 use crate::templates;
 
 pub fn run(ctx: &Context, args: InitArgs) -> Result<Value> {
-    if args.hooks {
-        return Err(Error::not_yet_available("init --hooks", "issue #3"));
-    }
     if args.ci.is_some() {
         return Err(Error::not_yet_available("init --ci", "issue #6"));
     }
@@ -87,8 +84,16 @@ pub fn run(ctx: &Context, args: InitArgs) -> Result<Value> {
     } else {
         write_atomic(&path, text.as_bytes())?;
     }
+    let mut hooks_dir = None;
+    if args.hooks {
+        let dir = crate::hooks::hooks_dir(&repo)?;
+        for r in crate::hooks::install(&dir, ctx.dry_run())? {
+            ctx.ui.info(format!("hook {}: {}", r.name, r.state));
+        }
+        hooks_dir = Some(dir);
+    }
     ctx.ui.out(format!(
         "Wrote {RC_FILE} ({reason}).\nReview it, commit it to {main}, then check it: hotfix config check"
     ));
-    Ok(json!({ "path": path, "model": kind.as_str(), "main": main }))
+    Ok(json!({ "path": path, "model": kind.as_str(), "main": main, "hooks_dir": hooks_dir }))
 }

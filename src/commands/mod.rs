@@ -3,9 +3,12 @@
 
 mod abort;
 mod config;
+mod hook;
+mod hooks;
 mod init;
 mod start;
 mod status;
+mod test;
 
 use std::ffi::OsString;
 use std::io::Write;
@@ -13,7 +16,7 @@ use std::io::Write;
 use clap::{CommandFactory, Parser};
 use serde_json::{Value, json};
 
-use crate::cli::{Cli, Command, HooksCommand};
+use crate::cli::{Cli, Command};
 use crate::context::Context;
 use crate::error::{Error, Result};
 
@@ -97,11 +100,9 @@ fn dispatch(ctx: &Context, command: Command) -> Result<Value> {
             let _ = std::io::stdout().write_all(&buf);
             Ok(Value::Null)
         }
-        Command::Test(_) => Err(Error::not_yet_available("test", "issue #3")),
-        Command::Hooks(HooksCommand::Install | HooksCommand::Uninstall | HooksCommand::Status) => {
-            Err(Error::not_yet_available("hooks", "issue #3"))
-        }
-        Command::Hook(_) => Ok(Value::Null),
+        Command::Test(a) => test::run(ctx, a),
+        Command::Hooks(c) => hooks::run(ctx, c),
+        Command::Hook(a) => hook::run(ctx, a),
         Command::Ship(_) => Err(Error::not_yet_available("ship", "issues #4 and #6")),
         Command::Backport(_) => Err(Error::not_yet_available("backport", "issue #6")),
         Command::Plan(_) => Err(Error::not_yet_available("plan", "issue #5")),

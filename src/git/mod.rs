@@ -230,6 +230,37 @@ impl Repo {
         })
     }
 
+    /// Paths that differ between two commits: added, modified, deleted (old path), and both
+    /// sides of a rename. Sorted, each once.
+    pub fn changed_paths(&self, base: Oid, head: Oid) -> Result<Vec<String>> {
+        let tree = |oid: Oid| {
+            self.inner
+                .find_commit(oid)
+                .and_then(|c| c.tree())
+                .map_err(|e| git_err(format!("reading the tree of {oid}"), e))
+        };
+        let (a, b) = (tree(base)?, tree(head)?);
+        let mut diff = self
+            .inner
+            .diff_tree_to_tree(Some(&a), Some(&b), None)
+            .map_err(|e| git_err(format!("diffing {base}..{head}"), e))?;
+        let mut find = git2::DiffFindOptions::new();
+        find.renames(true);
+        diff.find_similar(Some(&mut find))
+            .map_err(|e| git_err("detecting renames", e))?;
+        let mut out = std::collections::BTreeSet::new();
+        for d in diff.deltas() {
+            for f in [d.old_file(), d.new_file()] {
+                if f.exists()
+                    && let Some(p) = f.path()
+                {
+                    out.insert(p.to_string_lossy().into_owned());
+                }
+            }
+        }
+        Ok(out.into_iter().collect())
+    }
+
     /// The number of parents of a commit (merge commits have two or more).
     pub fn parent_count(&self, oid: Oid) -> Option<usize> {
         self.inner.find_commit(oid).ok().map(|c| c.parent_count())

@@ -160,6 +160,62 @@ impl Ui {
     }
 }
 
+impl Ui {
+    /// A set of progress lines shown together (one per running command). On a terminal each
+    /// line is a spinner; elsewhere each start is a plain timestamped line.
+    pub fn group(&self) -> ProgressGroup {
+        let multi =
+            (self.stderr_tty && !self.quiet && !self.json).then(indicatif::MultiProgress::new);
+        ProgressGroup {
+            multi,
+            ui: self.clone(),
+        }
+    }
+}
+
+/// Several progress lines at once.
+pub struct ProgressGroup {
+    multi: Option<indicatif::MultiProgress>,
+    ui: Ui,
+}
+
+impl ProgressGroup {
+    pub fn start(&self, msg: impl Into<String>) -> Progress {
+        let msg = msg.into();
+        match &self.multi {
+            Some(m) => {
+                let bar = m.add(indicatif::ProgressBar::new_spinner());
+                bar.set_style(
+                    indicatif::ProgressStyle::with_template("{spinner} {msg} {elapsed}")
+                        .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+                );
+                bar.set_message(msg);
+                bar.enable_steady_tick(Duration::from_millis(100));
+                Progress { bar: Some(bar) }
+            }
+            None => {
+                if !self.ui.quiet && !self.ui.json {
+                    self.ui.line(&format!("[{}] {msg}", timestamp()));
+                }
+                Progress { bar: None }
+            }
+        }
+    }
+
+    /// Prints a line above the spinners (or plainly).
+    pub fn println(&self, msg: impl AsRef<str>) {
+        if self.ui.quiet {
+            return;
+        }
+        match &self.multi {
+            Some(m) => {
+                let _ = m.println(msg.as_ref());
+            }
+            None => self.ui.line(msg.as_ref()),
+        }
+    }
+}
+
 /// A running progress indicator; finishing it clears the line.
 pub struct Progress {
     bar: Option<indicatif::ProgressBar>,

@@ -65,8 +65,14 @@ pub fn hotfix_bin() -> PathBuf {
 }
 
 fn base_env(cmd: &mut Command, home: &Path) {
+    // The binary under test comes first, so installed hooks find `hotfix`.
+    let bin_dir = hotfix_bin().parent().unwrap().to_path_buf();
+    let path = std::env::join_paths(std::iter::once(bin_dir).chain(std::env::split_paths(
+        &std::env::var_os("PATH").unwrap_or_default(),
+    )))
+    .unwrap();
     cmd.env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("PATH", path)
         .env("HOME", home)
         .env("XDG_CONFIG_HOME", home.join(".config"))
         .env("GIT_CONFIG_NOSYSTEM", "1")

@@ -5,3 +5,4 @@ mod config;
 mod harness;
 mod start;
 mod status_abort;
+mod testsel;

@@ -1,0 +1,236 @@
+//! Test selection: changed paths → the test commands that cover them.
+//!
+//! All `tests.rule` globs are compiled into one glob set, so each changed file is matched once
+//! against every rule at the same time. `smoke` always runs; `unmatched` decides what a file no
+//! rule covers brings in (`full`, `smoke` only, or a refusal).
+
+use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
+use serde::Serialize;
+
+use crate::config::{Tests, Unmatched};
+use crate::error::{Error, Result};
+
+/// A rule that will run, and the changed files that selected it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Selected {
+    pub rule: String,
+    pub command: String,
+    pub files: Vec<String>,
+}
+
+/// What will run, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Selection {
+    pub selected: Vec<Selected>,
+    pub smoke: Vec<String>,
+    pub unmatched_files: Vec<String>,
+}
+
+/// The compiled rules of a `[tests]` table.
+pub struct Matcher {
+    set: GlobSet,
+    /// For each glob in `set`, the index of its rule.
+    owner: Vec<usize>,
+}
+
+impl Matcher {
+    pub fn new(tests: &Tests) -> Result<Matcher> {
+        let mut b = GlobSetBuilder::new();
+        let mut owner = Vec::new();
+        for (i, rule) in tests.rule.iter().enumerate() {
+            for g in &rule.paths {
+                let glob = GlobBuilder::new(&g.0)
+                    .literal_separator(true)
+                    .build()
+                    .map_err(|e| {
+                        Error::config(format!(
+                            "tests.rule {:?}: invalid glob {:?}: {e}",
+                            rule.name, g.0
+                        ))
+                    })?;
+                b.add(glob);
+                owner.push(i);
+            }
+        }
+        let set = b
+            .build()
+            .map_err(|e| Error::config(format!("tests.rule globs: {e}")))?;
+        Ok(Matcher { set, owner })
+    }
+
+    /// For each rule, the changed files it matches; and the files no rule matches.
+    pub fn partition(&self, n_rules: usize, changed: &[String]) -> (Vec<Vec<String>>, Vec<String>) {
+        let mut by_rule: Vec<Vec<String>> = vec![Vec::new(); n_rules];
+        let mut unmatched = Vec::new();
+        let mut hits = Vec::new();
+        let mut seen = vec![usize::MAX; n_rules];
+        for (fi, file) in changed.iter().enumerate() {
+            self.set.matches_into(file, &mut hits);
+            if hits.is_empty() {
+                unmatched.push(file.clone());
+                continue;
+            }
+            for &g in &hits {
+                let r = self.owner[g];
+                // A file matched by several globs of one rule is listed once.
+                if seen[r] != fi {
+                    seen[r] = fi;
+                    by_rule[r].push(file.clone());
+                }
+            }
+        }
+        (by_rule, unmatched)
+    }
+}
+
+/// Selects the commands for `changed`. `all` runs `full` and `smoke` whatever changed.
+pub fn select(tests: &Tests, changed: &[String], all: bool) -> Result<Selection> {
+    let smoke = tests.smoke.clone();
+    if all {
+        let full = tests.full.clone().ok_or_else(|| {
+            Error::config("--all needs tests.full, the command of the whole suite")
+                .hint("set it in .rolloutrc, e.g. [tests] full = \"cargo test --workspace\"")
+        })?;
+        return Ok(Selection {
+            selected: vec![Selected {
+                rule: "full".into(),
+                command: full,
+                files: Vec::new(),
+            }],
+            smoke,
+            unmatched_files: Vec::new(),
+        });
+    }
+    let matcher = Matcher::new(tests)?;
+    let (by_rule, unmatched) = matcher.partition(tests.rule.len(), changed);
+    let mut selected: Vec<Selected> = tests
+        .rule
+        .iter()
+        .zip(by_rule)
+        .filter(|(_, files)| !files.is_empty())
+        .map(|(r, files)| Selected {
+            rule: r.name.clone(),
+            command: r.run.clone(),
+            files,
+        })
+        .collect();
+    if !unmatched.is_empty() {
+        match tests.unmatched {
+            Unmatched::Fail => {
+                let mut shown: Vec<String> = unmatched.iter().take(20).cloned().collect();
+                if unmatched.len() > 20 {
+                    shown.push(format!("… and {} more", unmatched.len() - 20));
+                }
+                return Err(Error::config(format!(
+                    "no test rule covers these changed files (tests.unmatched = \"fail\"):\n  {}",
+                    shown.join("\n  ")
+                ))
+                .hint("add a [[tests.rule]] whose paths cover them, or set tests.unmatched = \"full\""));
+            }
+            Unmatched::Smoke => {}
+            Unmatched::Full => match &tests.full {
+                Some(full) => selected.push(Selected {
+                    rule: "full".into(),
+                    command: full.clone(),
+                    files: unmatched.clone(),
+                }),
+                None => {
+                    return Err(Error::config(format!(
+                        "{} changed file(s) match no test rule, and tests.unmatched = \"full\" but tests.full is not set (first: {})",
+                        unmatched.len(),
+                        unmatched[0]
+                    ))
+                    .hint("set tests.full to the command of the whole suite, or tests.unmatched = \"smoke\""));
+                }
+            },
+        }
+    }
+    Ok(Selection {
+        selected,
+        smoke,
+        unmatched_files: unmatched,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{Glob, TestRule};
+
+    fn tests(unmatched: Unmatched) -> Tests {
+        Tests {
+            smoke: vec!["./smoke.sh".into()],
+            full: Some("make test".into()),
+            unmatched,
+            rule: vec![
+                TestRule {
+                    name: "billing".into(),
+                    paths: vec![
+                        Glob("services/billing/**".into()),
+                        Glob("shared/money/**".into()),
+                    ],
+                    run: "test billing".into(),
+                },
+                TestRule {
+                    name: "api".into(),
+                    paths: vec![Glob("api/*.rs".into())],
+                    run: "test api".into(),
+                },
+            ],
+            ..Tests::default()
+        }
+    }
+
+    fn files(f: &[&str]) -> Vec<String> {
+        f.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn each_rule_lists_the_files_that_selected_it() {
+        let s = select(
+            &tests(Unmatched::Smoke),
+            &files(&[
+                "services/billing/a.rs",
+                "shared/money/b.rs",
+                "api/x.rs",
+                "README.md",
+            ]),
+            false,
+        )
+        .unwrap();
+        assert_eq!(s.selected.len(), 2);
+        assert_eq!(
+            s.selected[0].files,
+            ["services/billing/a.rs", "shared/money/b.rs"]
+        );
+        assert_eq!(s.selected[1].rule, "api");
+        assert_eq!(s.unmatched_files, ["README.md"]);
+        assert_eq!(s.smoke, ["./smoke.sh"]);
+    }
+
+    #[test]
+    fn a_single_star_does_not_cross_directories() {
+        let s = select(&tests(Unmatched::Smoke), &files(&["api/v2/x.rs"]), false).unwrap();
+        assert!(s.selected.is_empty());
+    }
+
+    #[test]
+    fn unmatched_full_brings_in_the_whole_suite() {
+        let s = select(&tests(Unmatched::Full), &files(&["README.md"]), false).unwrap();
+        assert_eq!(s.selected[0].rule, "full");
+        assert_eq!(s.selected[0].files, ["README.md"]);
+    }
+
+    #[test]
+    fn unmatched_fail_names_the_file() {
+        let e = select(&tests(Unmatched::Fail), &files(&["README.md"]), false).unwrap_err();
+        assert_eq!(e.exit_code(), 2);
+        assert!(e.message.contains("README.md"));
+    }
+
+    #[test]
+    fn all_runs_full_and_smoke() {
+        let s = select(&tests(Unmatched::Fail), &files(&[]), true).unwrap();
+        assert_eq!(s.selected[0].command, "make test");
+    }
+}
