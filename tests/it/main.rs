@@ -3,6 +3,7 @@
 mod cli;
 mod config;
 mod harness;
+mod hooks;
 mod start;
 mod status_abort;
 mod testsel;
