@@ -183,6 +183,21 @@ impl TestEnv {
         }
     }
 
+    /// Starts `hotfix args…` in the working clone without waiting for it.
+    pub fn spawn(&self, args: &[&str]) -> std::process::Child {
+        let mut cmd = Command::new(hotfix_bin());
+        base_env(&mut cmd, &self.home);
+        for (k, v) in &self.extra_env {
+            cmd.env(k, v);
+        }
+        cmd.args(args)
+            .current_dir(&self.work)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("spawn hotfix")
+    }
+
     /// Runs `hotfix args…` in the working clone.
     pub fn hotfix(&self, args: &[&str]) -> Run {
         self.run_in(&self.work, args)

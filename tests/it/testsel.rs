@@ -238,3 +238,30 @@ fn test_without_a_hotfix_compares_with_the_previous_release_or_base() {
     run.ok();
     assert_eq!(run.json()["result"]["selected"][0]["rule"], "api");
 }
+
+#[test]
+fn ctrl_c_stops_the_running_commands_and_exits_130() {
+    let fifo = tempfile::tempdir().unwrap();
+    let fifo = fifo.path().join("started");
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let rc = format!(
+        "[model]\nkind = \"trunk\"\n[tests]\nunmatched = \"smoke\"\nsmoke = [\"echo started > '{}'; sleep 60\"]\n",
+        fifo.display()
+    );
+    let env = started(&rc);
+    let mut child = env.spawn(&["test"]);
+    // Blocks until the test command has started (no sleeping).
+    let started = std::fs::read_to_string(&fifo).unwrap();
+    assert_eq!(started, "started\n");
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGINT);
+    }
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(130));
+}
