@@ -5,6 +5,7 @@
 //! [`commands`] use the domain modules (config, branching, journal), which use the adapters
 //! (git, ui). Arrows point down.
 
+pub mod approval;
 pub mod branching;
 pub mod cli;
 pub mod commands;
