@@ -14,6 +14,7 @@ pub mod context;
 pub mod error;
 pub mod exec;
 pub mod git;
+pub mod github;
 pub mod hooks;
 pub mod journal;
 pub mod lifecycle;

@@ -8,10 +8,19 @@ use serde::Serialize;
 use crate::error::{Error, Result};
 
 /// Every embedded template, by name.
-pub const TEMPLATES: &[(&str, &str)] = &[(
-    "rolloutrc.toml",
-    include_str!("../templates/rolloutrc.toml.j2"),
-)];
+pub const TEMPLATES: &[(&str, &str)] = &[
+    (
+        "rolloutrc.toml",
+        include_str!("../templates/rolloutrc.toml.j2"),
+    ),
+    ("pr_title", include_str!("../templates/pr_title.j2")),
+    ("pr_body.md", include_str!("../templates/pr_body.md.j2")),
+    (
+        "review_request.md",
+        include_str!("../templates/review_request.md.j2"),
+    ),
+    ("timeout.md", include_str!("../templates/timeout.md.j2")),
+];
 
 fn environment() -> Environment<'static> {
     let mut env = Environment::new();

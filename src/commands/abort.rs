@@ -32,6 +32,26 @@ pub fn run(ctx: &Context) -> Result<Value> {
         return Ok(json!({ "aborted": state.version, "merged": true }));
     }
 
+    // An open PR is closed with a comment saying why.
+    if let Some(pr) = &state.pr {
+        let loaded = ctx.config(Some(&repo), Some(&state))?;
+        let closed = crate::github::connect(&repo, &loaded.config, &ctx.env, ctx.ui.clone()).and_then(|gh| {
+            use crate::github::GitHub;
+            let note = "<!-- hotfix:abort -->\nThis hotfix was abandoned with `hotfix abort`; closing the pull request. Nothing was merged.";
+            if !gh.comments(pr.number)?.iter().any(|c| c.body.contains("<!-- hotfix:abort -->")) {
+                gh.comment(pr.number, note)?;
+            }
+            gh.close_pr(pr.number)
+        });
+        match closed {
+            Ok(()) => ctx.ui.done(format!("closed PR #{}", pr.number)),
+            Err(e) => ctx.ui.warn(format!(
+                "could not close PR #{} ({}): close it by hand at {}",
+                pr.number, e.message, pr.url
+            )),
+        }
+    }
+
     // A pick stopped on a conflict is abandoned first; it is part of this hotfix.
     let picking =
         repo.cherry_pick_in_progress() && repo.current_branch().as_deref() == Some(&state.branch);

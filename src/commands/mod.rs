@@ -6,6 +6,7 @@ mod config;
 mod hook;
 mod hooks;
 mod init;
+mod ship;
 mod start;
 mod status;
 mod test;
@@ -103,7 +104,7 @@ fn dispatch(ctx: &Context, command: Command) -> Result<Value> {
         Command::Test(a) => test::run(ctx, a),
         Command::Hooks(c) => hooks::run(ctx, c),
         Command::Hook(a) => hook::run(ctx, a),
-        Command::Ship(_) => Err(Error::not_yet_available("ship", "issues #4 and #6")),
+        Command::Ship(a) => ship::run(ctx, a),
         Command::Backport(_) => Err(Error::not_yet_available("backport", "issue #6")),
         Command::Plan(_) => Err(Error::not_yet_available("plan", "issue #5")),
         Command::Deploy(_) => Err(Error::not_yet_available("deploy", "issue #5")),

@@ -161,6 +161,14 @@ pub fn run(ctx: &Context, args: StartArgs) -> Result<Value> {
         config: toml::to_string(&loaded.table).ok(),
         started_at: now.clone(),
         updated_at: now,
+        tested_head: None,
+        tests: Vec::new(),
+        pushed: None,
+        pr: None,
+        wait_started_at: None,
+        approval: None,
+        approved_at: None,
+        merge_sha: None,
     };
 
     ctx.ui.info(format!(

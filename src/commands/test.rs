@@ -79,8 +79,11 @@ pub fn run(ctx: &Context, args: TestArgs) -> Result<Value> {
                 .with("head", head.to_string())
                 .with("results", &results),
         )?;
-        if failed == 0 && st.phase == Phase::Started {
-            st.phase = Phase::Tested;
+        if failed == 0 {
+            record_tests(&mut st, head, &results);
+            if st.phase == Phase::Started {
+                st.phase = Phase::Tested;
+            }
             st.mark("test");
             journal.save(&st)?;
         }
@@ -99,6 +102,20 @@ pub fn run(ctx: &Context, args: TestArgs) -> Result<Value> {
         .hint("read the log named in the summary, fix, commit, then run hotfix test again"));
     }
     Ok(value)
+}
+
+/// Records a passing run in the state: which head passed, and what ran.
+pub fn record_tests(st: &mut State, head: git2::Oid, results: &[TestResult]) {
+    st.tested_head = Some(head.to_string());
+    st.tests = results
+        .iter()
+        .map(|r| crate::journal::TestRecord {
+            name: r.name.clone(),
+            command: r.command.clone(),
+            outcome: r.outcome.describe(),
+            seconds: (r.seconds * 10.0).round() / 10.0,
+        })
+        .collect();
 }
 
 /// The commit tests compare with: `--base`, else the previous release of the hotfix in

@@ -344,6 +344,27 @@ impl Repo {
         .map_err(|e| e.hint("or run with --no-fetch to use what was fetched last"))
     }
 
+    /// `git push --atomic {remote} refspecs…` (several refs move together or not at all).
+    pub fn push(&self, remote: &str, refspecs: &[String]) -> Result<()> {
+        let mut args = vec!["push", "--atomic", "--quiet", remote];
+        args.extend(refspecs.iter().map(String::as_str));
+        self.run_git(&format!("pushing to {remote}"), &args)
+            .map(|_| ())
+            .map_err(|e| {
+                e.hint("check your access to the remote, then run the same hotfix command again")
+            })
+    }
+
+    /// An annotated tag (signed with the user's git signing setup when `sign`).
+    pub fn create_tag(&self, name: &str, sha: &str, message: &str, sign: bool) -> Result<()> {
+        let flag = if sign { "-s" } else { "-a" };
+        self.run_git(
+            &format!("tagging {name}"),
+            &["tag", flag, name, "-m", message, sha],
+        )
+        .map(|_| ())
+    }
+
     /// Creates `branch` at `at` and checks it out (`git switch -c`).
     pub fn switch_create(&self, branch: &str, at: Oid) -> Result<()> {
         let at = at.to_string();

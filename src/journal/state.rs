@@ -111,6 +111,55 @@ pub struct State {
     pub config: Option<String>,
     pub started_at: String,
     pub updated_at: String,
+    /// The head that passed `hotfix test` / ship's tests last.
+    #[serde(default)]
+    pub tested_head: Option<String>,
+    /// The tests of that run, for the PR body and the record.
+    #[serde(default)]
+    pub tests: Vec<TestRecord>,
+    /// What `ship` pushed, and when (approvals must come after the head was pushed).
+    #[serde(default)]
+    pub pushed: Option<Pushed>,
+    #[serde(default)]
+    pub pr: Option<PrRecord>,
+    /// When waiting for approval began (the `wait_timeout` clock survives a restart).
+    #[serde(default)]
+    pub wait_started_at: Option<String>,
+    /// The last approval verdict, for `status`.
+    #[serde(default)]
+    pub approval: Option<serde_json::Value>,
+    /// When the newest counted approval was submitted.
+    #[serde(default)]
+    pub approved_at: Option<String>,
+    #[serde(default)]
+    pub merge_sha: Option<String>,
+}
+
+/// One test command's outcome as recorded.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TestRecord {
+    pub name: String,
+    pub command: String,
+    pub outcome: String,
+    pub seconds: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Pushed {
+    pub sha: String,
+    pub at: String,
+    /// The head first seen on the PR that the tool did not push itself, and when.
+    #[serde(default)]
+    pub foreign_head: Option<(String, String)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PrRecord {
+    pub number: u64,
+    pub url: String,
+    pub head_sha: String,
+    #[serde(default)]
+    pub etag: Option<String>,
 }
 
 impl State {
