@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# The whole test suite, with everything it needs installed first (idempotent):
+#  - the pre-commit framework (PyPI), for the test of .pre-commit-hooks.yaml;
+#  - Prism and GitHub's official OpenAPI description (npm), so that every request the tool
+#    sends to the fake GitHub, and every answer of the fake, is validated against GitHub's schema.
+# Usage: scripts/test.sh [cargo test arguments…]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need() { command -v "$1" >/dev/null 2>&1; }
+
+if ! need pre-commit; then
+  echo "== installing pre-commit (PyPI)"
+  python3 -m pip install --quiet --disable-pip-version-check pre-commit
+  need pyenv && pyenv rehash || true
+  export PATH="$(python3 -m site --user-base)/bin:$PATH"
+fi
+need pre-commit || { echo "pre-commit did not install" >&2; exit 1; }
+
+node_dir=${HOTFIX_NODE_DIR:-$PWD/target/ci-node}
+prism="$node_dir/node_modules/.bin/prism"
+spec="$node_dir/node_modules/@octokit/openapi/generated/api.github.com.json"
+if [ ! -x "$prism" ] || [ ! -f "$spec" ]; then
+  need npm || { echo "npm is required to install Prism" >&2; exit 1; }
+  echo "== installing Prism and @octokit/openapi (npm) into $node_dir"
+  mkdir -p "$node_dir"
+  npm install --prefix "$node_dir" --no-audit --no-fund --silent \
+    @stoplight/prism-cli@5.16.0 @octokit/openapi@23.0.2
+fi
+export HOTFIX_TEST_PRISM="$prism" HOTFIX_TEST_OPENAPI="$spec"
+
+echo "== cargo test --locked $*"
+exec cargo test --locked "$@"
