@@ -105,6 +105,8 @@ impl Ship<'_> {
         let gh = self.github()?;
         if self.state.phase < Phase::Approved {
             self.preflight()?;
+            // The token is checked before anything leaves the machine (exit 2, nothing changed).
+            gh.whoami()?;
             self.test()?;
             self.publish(&gh)?;
             self.wait(&gh, args)?;
@@ -233,6 +235,7 @@ impl Ship<'_> {
         let (base_name, base) = resolve_base(self.repo, self.cfg, Some(&self.state), None)?;
         let changed = self.repo.changed_paths(base, head)?;
         let selection = testsel::select(&self.cfg.tests, &changed, false)?;
+        super::test::warn_untested(self.ctx, self.cfg, &selection);
         self.ctx.ui.info(format!(
             "Running the targeted tests ({} changed file(s) since {base_name})",
             changed.len()
@@ -494,11 +497,14 @@ impl Ship<'_> {
         let deadline = started + timeout;
         let me = gh.whoami()?;
         let interrupt = exec::interrupt_flag();
+        exec_crash("ship:waiting");
         let mut etag = self.state.pr.as_ref().and_then(|p| p.etag.clone());
         let mut cached: Option<Pr> = None;
         let mut polls: u64 = 0;
         let mut last_verdict: Option<Verdict> = None;
         let mut teams: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        // The people who wrote the commits, per head: re-read only when the head changes.
+        let mut people: Option<(String, BTreeSet<String>)> = None;
         let progress = self
             .ctx
             .ui
@@ -538,10 +544,10 @@ impl Ship<'_> {
                     ),
                 );
             }
-            // Reviews, commits and checks are read only when the PR changed, and every tenth
-            // poll as a safety net.
-            if fresh || polls.is_multiple_of(10) || last_verdict.is_none() {
-                let verdict = self.evaluate(gh, &pr, &me, &mut teams)?;
+            // Reviews and checks are read only when the PR changed, and every 25th poll as a
+            // safety net; the commits only when the head changed.
+            if fresh || polls.is_multiple_of(25) || last_verdict.is_none() {
+                let verdict = self.evaluate(gh, &pr, &me, &mut teams, &mut people)?;
                 if let Some(pr_rec) = self.state.pr.as_mut() {
                     pr_rec.head_sha = pr.head_sha.clone();
                     pr_rec.etag = etag.clone();
@@ -650,13 +656,24 @@ impl Ship<'_> {
         pr: &Pr,
         me: &str,
         teams: &mut BTreeMap<String, BTreeSet<String>>,
+        people_cache: &mut Option<(String, BTreeSet<String>)>,
     ) -> Result<Verdict> {
         let reviews = gh.reviews(pr.number)?;
-        let mut people = BTreeSet::new();
-        for c in gh.pr_commits(pr.number)? {
-            people.extend(c.author);
-            people.extend(c.committer);
+        if people_cache
+            .as_ref()
+            .is_none_or(|(head, _)| *head != pr.head_sha)
+        {
+            let mut people = BTreeSet::new();
+            for c in gh.pr_commits(pr.number)? {
+                people.extend(c.author);
+                people.extend(c.committer);
+            }
+            *people_cache = Some((pr.head_sha.clone(), people));
         }
+        let people = people_cache
+            .as_ref()
+            .map(|(_, p)| p.clone())
+            .unwrap_or_default();
         // When was the head pushed? Ours: when we pushed it. Someone else's: when first seen.
         let (pushed_at, pusher) = match &mut self.state.pushed {
             Some(p) if p.sha == pr.head_sha => (github::parse_time(&p.at), Some(me.to_string())),
@@ -687,7 +704,7 @@ impl Ship<'_> {
         let mut facts = Facts {
             head_sha: pr.head_sha.clone(),
             head_pushed_at: pushed_at.unwrap_or_else(SystemTime::now),
-            now: SystemTime::now(),
+            now: crate::journal::now(),
             pr_author: pr.author.clone(),
             commit_people: people,
             pusher,

@@ -68,6 +68,41 @@ pub fn run(ctx: &Context, args: StatusArgs) -> Result<Value> {
     {
         ui.out(format!("  conflict   picking {}", short(&p.sha)));
     }
+    let approvals: Vec<Value> = state
+        .approval
+        .as_ref()
+        .and_then(|v| v["reviews"].as_array().cloned())
+        .unwrap_or_default();
+    if let Some(pr) = &state.pr {
+        ui.out(format!(
+            "  PR         #{} {} (head {})",
+            pr.number,
+            pr.url,
+            short(&pr.head_sha)
+        ));
+        for a in &approvals {
+            ui.out(format!(
+                "    {} {} on {} — {}",
+                if a["counts"].as_bool() == Some(true) {
+                    "✓"
+                } else {
+                    "·"
+                },
+                a["login"].as_str().unwrap_or("?"),
+                short(a["commit"].as_str().unwrap_or("?")),
+                a["reason"].as_str().unwrap_or("")
+            ));
+        }
+        if let Some(w) = state
+            .approval
+            .as_ref()
+            .and_then(|v| v["waiting_for"].as_array())
+            && !w.is_empty()
+        {
+            let w: Vec<&str> = w.iter().filter_map(|x| x.as_str()).collect();
+            ui.out(format!("    waiting for {}", w.join("; ")));
+        }
+    }
     ui.out(format!(
         "  done       {}",
         if state.steps.is_empty() {
@@ -92,8 +127,15 @@ pub fn run(ctx: &Context, args: StatusArgs) -> Result<Value> {
         "unreleased_commits": state.unreleased,
         "steps_done": state.steps,
         "next_command": next,
-        "pr": Value::Null,
-        "approvals": [],
+        "pr": state.pr.as_ref().map(|p| json!({"number": p.number, "url": p.url, "head_sha": p.head_sha})),
+        "approvals": approvals.iter().map(|a| json!({
+            "login": a["login"],
+            "commit": a["commit"],
+            "submitted_at": a["submitted_at"],
+            "counts": a["counts"],
+            "reason": a["reason"],
+        })).collect::<Vec<_>>(),
+        "merge_sha": state.merge_sha,
         "deploy": Value::Null,
         "backport": [],
     }))

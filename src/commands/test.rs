@@ -51,6 +51,7 @@ pub fn run(ctx: &Context, args: TestArgs) -> Result<Value> {
         print_selection(ctx, &selection, &base_name, changed.len());
         return Ok(serde_json::to_value(&selection).unwrap_or(Value::Null));
     }
+    warn_untested(ctx, cfg, &selection);
     ctx.ui.info(format!(
         "{} changed file(s) since {base_name}; running {} command(s)",
         changed.len(),
@@ -102,6 +103,20 @@ pub fn run(ctx: &Context, args: TestArgs) -> Result<Value> {
         .hint("read the log named in the summary, fix, commit, then run hotfix test again"));
     }
     Ok(value)
+}
+
+/// Says when changed files are covered by no test at all (no rule, and no `tests.full`).
+pub fn warn_untested(ctx: &Context, cfg: &Config, selection: &Selection) {
+    if !selection.unmatched_files.is_empty()
+        && cfg.tests.full.is_none()
+        && cfg.tests.unmatched == crate::config::Unmatched::Full
+    {
+        ctx.ui.warn(format!(
+            "{} changed file(s) match no test rule and no tests.full is configured, so no test covers them (first: {}); set tests.full, or tests.unmatched = \"fail\" to refuse this",
+            selection.unmatched_files.len(),
+            selection.unmatched_files[0]
+        ));
+    }
 }
 
 /// Records a passing run in the state: which head passed, and what ran.

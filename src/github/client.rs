@@ -455,8 +455,9 @@ impl GitHub for Client {
     }
 
     fn labels(&self, number: u64) -> Result<Vec<String>> {
-        let v = self.read_ok(&self.repo_path(&format!("/issues/{number}/labels?per_page=100")))?;
-        Ok(names(&v, "name"))
+        // The PR carries its labels; no second endpoint needed.
+        let v = self.read_ok(&self.repo_path(&format!("/pulls/{number}")))?;
+        Ok(names(&v["labels"], "name"))
     }
 
     fn add_labels(&self, number: u64, labels: &[String]) -> Result<()> {

@@ -198,6 +198,20 @@ impl Event {
     }
 }
 
+/// The current time. Debug builds honour `HOTFIX_TEST_CLOCK_OFFSET` (seconds to add), so tests
+/// can look hours ahead without waiting; release builds ignore it.
+pub fn now() -> std::time::SystemTime {
+    let now = std::time::SystemTime::now();
+    if cfg!(debug_assertions)
+        && let Some(secs) = std::env::var("HOTFIX_TEST_CLOCK_OFFSET")
+            .ok()
+            .and_then(|v| v.parse::<u64>().ok())
+    {
+        return now + std::time::Duration::from_secs(secs);
+    }
+    now
+}
+
 /// Test-only fault injection: when `HOTFIX_TEST_CRASH_AT` names this point, the process dies
 /// at once (as with SIGKILL) so that resumption can be tested at every step boundary. Compiled
 /// out of release builds.

@@ -6,14 +6,12 @@ use crate::harness::{TestEnv, hotfix_bin, released_repo};
 fn commands_not_built_yet_exit_2_and_say_so() {
     let env = TestEnv::new();
     for cmd in [
-        &["ship"][..],
-        &["backport"],
+        &["backport"][..],
         &["plan"],
         &["deploy"],
         &["rollback"],
         &["log"],
         &["runbook"],
-        &["test"],
     ] {
         let run = env.hotfix(cmd);
         run.code(2);

@@ -2,8 +2,11 @@
 
 mod cli;
 mod config;
+mod fake_github;
+mod fake_github_selftest;
 mod harness;
 mod hooks;
+mod ship;
 mod start;
 mod status_abort;
 mod testsel;

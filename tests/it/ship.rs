@@ -1,0 +1,432 @@
+//! `hotfix ship` up to the tag, end to end against the fake GitHub (through Prism in CI) and a
+//! real bare origin: approvals that count and ones that do not, waiting, faults, resumption.
+
+use crate::fake_github::{self, FakeRepo};
+use crate::harness::{TestEnv, released_repo};
+
+/// A git-flow repository with a hotfix started and its fix committed, a fake GitHub bound to
+/// its origin, and reviewers alice, bob, carol. `approval` is the `[approval]` table.
+fn shipping(approval: &str) -> (TestEnv, FakeRepo) {
+    let mut env = released_repo(true);
+    let gh = fake_github::server().new_repo(&env.origin);
+    gh.apply_env(&mut env);
+    for who in ["alice", "bob", "carol", "oncall-lead"] {
+        gh.add_user(who, &format!("{who}@example.com"));
+    }
+    // The harness commits as author@example.com / committer@example.com.
+    gh.map_email("author@example.com", "fixer");
+    gh.map_email("committer@example.com", "fixer");
+    let poll = if approval.contains("poll_interval") {
+        ""
+    } else {
+        "poll_interval = \"50ms\"\n"
+    };
+    env.commit_file(
+        ".rolloutrc",
+        &format!("[approval]\nreviewers = [\"alice\", \"bob\"]\n{poll}{approval}\n"),
+        "team policy",
+    );
+    env.git(&["push", "-q", "origin", "main"]);
+    env.hotfix(&["start", "--incident", "INC-1"]).ok();
+    env.commit_file("fix.txt", "fixed\n", "Fix the outage (INC-1)");
+    (env, gh)
+}
+
+fn origin_ref(env: &TestEnv, r: &str) -> Option<String> {
+    let out = env.git_output(&env.origin, &["rev-parse", "--verify", "-q", r]);
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
+}
+
+/// Nothing was merged into main, and no release tag was made.
+#[track_caller]
+fn nothing_merged(env: &TestEnv, main_before: &str, gh: &FakeRepo) {
+    assert_eq!(origin_ref(env, "main").as_deref(), Some(main_before));
+    assert_eq!(origin_ref(env, "refs/tags/v1.3.1"), None);
+    assert!(gh.prs().iter().all(|p| !p.merged));
+}
+
+#[test]
+fn two_approvals_on_the_head_merge_and_tag() {
+    let (env, gh) = shipping("min_approvals = 2");
+    let run = env.hotfix(&["ship", "--no-wait"]);
+    run.code(3);
+    assert!(
+        run.stderr.contains("0 of 2 required approval(s)"),
+        "{}",
+        run.stderr
+    );
+    let prs = gh.prs();
+    assert_eq!(prs.len(), 1);
+    let pr = &prs[0];
+    assert_eq!(
+        (pr.head.as_str(), pr.base.as_str()),
+        ("hotfix/1.3.1", "main")
+    );
+    assert_eq!(pr.labels, ["hotfix"]);
+    assert_eq!(pr.requested_reviewers, ["alice", "bob"]);
+    assert!(
+        pr.title.contains("1.3.1") && pr.title.contains("INC-1"),
+        "{}",
+        pr.title
+    );
+    let body = pr.body.clone().unwrap_or_default();
+    assert!(
+        body.contains("Fix the outage (INC-1)") && body.contains("fix.txt"),
+        "{body}"
+    );
+    assert_eq!(gh.comments(pr.number).len(), 1);
+
+    gh.review(pr.number, "alice", "APPROVED", None, None);
+    gh.review(pr.number, "bob", "APPROVED", None, None);
+    let run = env.hotfix(&["ship"]);
+    run.ok();
+    let merged = gh.pr(pr.number);
+    assert!(merged.merged);
+    let main = origin_ref(&env, "main").unwrap();
+    assert_eq!(merged.merge_commit_sha.as_deref(), Some(main.as_str()));
+    // git-flow: a merge commit on main, tagged.
+    assert_eq!(
+        env.git_in(&env.origin, &["rev-list", "--parents", "-n1", "main"])
+            .split(' ')
+            .count(),
+        3
+    );
+    assert_eq!(
+        origin_ref(&env, "refs/tags/v1.3.1^{commit}").as_deref(),
+        Some(main.as_str())
+    );
+    assert_eq!(
+        env.git_in(&env.origin, &["cat-file", "-t", "v1.3.1"]),
+        "tag",
+        "annotated"
+    );
+    let st = env.hotfix(&["status", "--json"]).json()["result"].clone();
+    assert_eq!(st["phase"], "tagged");
+    assert_eq!(
+        st["approvals"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|a| a["counts"] == true)
+            .count(),
+        2
+    );
+    gh.assert_no_schema_violations();
+}
+
+#[test]
+fn an_approval_on_an_older_head_does_not_count() {
+    let (env, gh) = shipping("min_approvals = 1");
+    env.hotfix(&["ship", "--no-wait"]).code(3);
+    let n = gh.prs()[0].number;
+    gh.review(n, "alice", "APPROVED", None, None);
+    // A new commit: the approval was for the previous head.
+    env.commit_file("fix.txt", "fixed better\n", "Fix the fix (INC-1)");
+    let main_before = origin_ref(&env, "main").unwrap();
+    let run = env.hotfix(&["ship", "--no-wait"]);
+    run.code(3);
+    let st = env.hotfix(&["status", "--json"]).json()["result"].clone();
+    let alice = &st["approvals"][0];
+    assert_eq!(alice["counts"], false);
+    assert!(
+        alice["reason"].as_str().unwrap().contains("older commit"),
+        "{alice}"
+    );
+    nothing_merged(&env, &main_before, &gh);
+    // Approving the new head lets it through.
+    gh.review(n, "alice", "APPROVED", None, None);
+    env.hotfix(&["ship"]).ok();
+    assert!(gh.pr(n).merged);
+    gh.assert_no_schema_violations();
+}
+
+#[test]
+fn changes_requested_as_the_latest_review_is_exit_4() {
+    let (env, gh) = shipping("min_approvals = 1");
+    let main_before = origin_ref(&env, "main").unwrap();
+    env.hotfix(&["ship", "--no-wait"]).code(3);
+    let n = gh.prs()[0].number;
+    gh.review(n, "alice", "APPROVED", None, None);
+    gh.review(n, "bob", "CHANGES_REQUESTED", None, None);
+    let run = env.hotfix(&["ship"]);
+    run.code(4);
+    assert!(
+        run.stderr.contains("bob requested changes"),
+        "{}",
+        run.stderr
+    );
+    nothing_merged(&env, &main_before, &gh);
+    gh.assert_no_schema_violations();
+}
+
+#[test]
+fn an_expired_approval_does_not_count() {
+    let (mut env, gh) = shipping("min_approvals = 1\nexpires_after = \"4h\"");
+    env.hotfix(&["ship", "--no-wait"]).code(3);
+    let n = gh.prs()[0].number;
+    gh.review(n, "alice", "APPROVED", None, None);
+    env.set_env("HOTFIX_TEST_CLOCK_OFFSET", &(5 * 3600).to_string());
+    env.hotfix(&["ship", "--no-wait"]).code(3);
+    let st = env.hotfix(&["status", "--json"]).json()["result"].clone();
+    assert!(
+        st["approvals"][0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("expired"),
+        "{st}"
+    );
+    assert!(!gh.pr(n).merged);
+}
+
+#[test]
+fn the_pr_author_and_commit_authors_cannot_approve() {
+    let (env, gh) = shipping("min_approvals = 1");
+    env.hotfix(&["ship", "--no-wait"]).code(3);
+    let n = gh.prs()[0].number;
+    let author = gh.pr(n).author;
+    gh.review(n, &author, "APPROVED", None, None);
+    gh.review(n, "fixer", "APPROVED", None, None);
+    env.hotfix(&["ship", "--no-wait"]).code(3);
+    let st = env.hotfix(&["status", "--json"]).json()["result"].clone();
+    let reasons: Vec<String> = st["approvals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            format!(
+                "{}: {}",
+                a["login"].as_str().unwrap(),
+                a["reason"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert!(
+        reasons
+            .iter()
+            .any(|r| r.contains("author of the pull request")),
+        "{reasons:?}"
+    );
+    assert!(
+        reasons
+            .iter()
+            .any(|r| r.starts_with("fixer") && r.contains("commit in the pull request")),
+        "{reasons:?}"
+    );
+    assert!(!gh.pr(n).merged);
+}
+
+#[test]
+fn a_missing_required_reviewer_keeps_waiting() {
+    let (env, gh) = shipping("min_approvals = 1\nrequired_reviewers = [\"oncall-lead\"]");
+    env.hotfix(&["ship", "--no-wait"]).code(3);
+    let n = gh.prs()[0].number;
+    gh.review(n, "alice", "APPROVED", None, None);
+    let run = env.hotfix(&["ship", "--no-wait"]);
+    run.code(3);
+    assert!(run.stderr.contains("oncall-lead"), "{}", run.stderr);
+    gh.review(n, "oncall-lead", "APPROVED", None, None);
+    env.hotfix(&["ship"]).ok();
+    assert!(gh.pr(n).merged);
+}
+
+#[test]
+fn a_failing_required_check_keeps_waiting() {
+    let (env, gh) = shipping("min_approvals = 1\nrequired_checks = [\"ci\"]");
+    env.hotfix(&["ship", "--no-wait"]).code(3);
+    let n = gh.prs()[0].number;
+    let head = gh.pr(n).head_sha;
+    gh.review(n, "alice", "APPROVED", None, None);
+    gh.set_status(&head, "ci", "failure");
+    let run = env.hotfix(&["ship", "--no-wait"]);
+    run.code(3);
+    assert!(run.stderr.contains("check \"ci\" failed"), "{}", run.stderr);
+    gh.set_status(&head, "ci", "success");
+    env.hotfix(&["ship"]).ok();
+    assert!(gh.pr(n).merged);
+    gh.assert_no_schema_violations();
+}
+
+#[test]
+fn no_approval_before_the_timeout_is_exit_4_with_a_pr_comment() {
+    let (env, gh) = shipping("min_approvals = 1\nwait_timeout = \"1s\"");
+    let main_before = origin_ref(&env, "main").unwrap();
+    let run = env.hotfix(&["ship"]);
+    run.code(4);
+    assert!(
+        run.stderr.contains("no approval within 1s"),
+        "{}",
+        run.stderr
+    );
+    let n = gh.prs()[0].number;
+    let comments = gh.comments(n);
+    assert!(
+        comments.iter().any(|c| c.contains("No approval within 1s")),
+        "{comments:?}"
+    );
+    nothing_merged(&env, &main_before, &gh);
+}
+
+#[test]
+fn killed_while_waiting_a_rerun_creates_nothing_twice() {
+    let (mut env, gh) = shipping("min_approvals = 1");
+    env.set_env("HOTFIX_TEST_CRASH_AT", "ship:waiting");
+    assert_ne!(env.hotfix(&["ship"]).code, 0);
+    env.extra_env.retain(|(k, _)| k != "HOTFIX_TEST_CRASH_AT");
+    env.hotfix(&["ship", "--no-wait"]).code(3);
+    env.hotfix(&["ship", "--no-wait"]).code(3);
+    let prs = gh.prs();
+    assert_eq!(prs.len(), 1);
+    let n = prs[0].number;
+    assert_eq!(prs[0].labels, ["hotfix"]);
+    assert_eq!(gh.comments(n).len(), 1);
+    let posts = |suffix: &str| {
+        gh.requests()
+            .iter()
+            .filter(|r| r.method == "POST" && r.path.ends_with(suffix) && r.status < 300)
+            .count()
+    };
+    assert_eq!(posts("/pulls"), 1);
+    assert_eq!(posts("/labels"), 1);
+    assert_eq!(posts("/requested_reviewers"), 1);
+    assert_eq!(posts("/comments"), 1);
+}
+
+#[test]
+fn bad_gateway_twice_on_pr_creation_still_makes_exactly_one_pr() {
+    let (env, gh) = shipping("min_approvals = 1");
+    gh.fail_next("POST", r"/pulls$", 502, 2, &[], false);
+    env.hotfix(&["ship", "--no-wait"]).code(3);
+    assert_eq!(gh.prs().len(), 1);
+}
+
+#[test]
+fn a_lost_answer_to_pr_creation_is_checked_before_retrying() {
+    let (env, gh) = shipping("min_approvals = 1");
+    // The PR is created, but the answer is a 502.
+    gh.fail_next("POST", r"/pulls$", 502, 1, &[], true);
+    let run = env.hotfix(&["ship", "--no-wait"]);
+    run.code(3);
+    assert_eq!(gh.prs().len(), 1);
+    let creates = gh
+        .requests()
+        .iter()
+        .filter(|r| r.method == "POST" && r.path.ends_with("/pulls"))
+        .count();
+    assert_eq!(creates, 1, "the POST was not sent again");
+}
+
+#[test]
+fn a_secondary_rate_limit_is_waited_out_and_reported() {
+    let (env, gh) = shipping("min_approvals = 1");
+    gh.fail_next(
+        "GET",
+        r"/pulls/\d+$",
+        403,
+        1,
+        &[("retry-after", "1")],
+        false,
+    );
+    let run = env.hotfix(&["ship", "--no-wait"]);
+    run.code(3);
+    assert!(
+        run.stderr.contains("secondary rate limit"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn a_bad_token_is_exit_2_naming_the_variable_not_the_value() {
+    let (mut env, gh) = shipping("min_approvals = 1");
+    let bad = "not-a-valid-token-0123456789";
+    env.extra_env.retain(|(k, _)| k != "GH_TOKEN");
+    env.set_env("GH_TOKEN", bad);
+    let before = origin_ref(&env, "refs/heads/hotfix/1.3.1");
+    let run = env.hotfix(&["ship"]);
+    run.code(2);
+    assert!(run.stderr.contains("GH_TOKEN"), "{}", run.stderr);
+    assert!(!run.all().contains(bad), "the token value is never printed");
+    assert_eq!(
+        origin_ref(&env, "refs/heads/hotfix/1.3.1"),
+        before,
+        "nothing was pushed"
+    );
+    assert!(gh.prs().is_empty());
+}
+
+#[test]
+fn waiting_costs_almost_no_rate_limit() {
+    let (env, gh) = shipping("min_approvals = 1\npoll_interval = \"20ms\"\nwait_timeout = \"3s\"");
+    env.hotfix(&["ship"]).code(4);
+    let reqs = gh.requests();
+    let polls = reqs
+        .iter()
+        .filter(|r| r.method == "GET" && r.conditional)
+        .count();
+    let not_modified = reqs.iter().filter(|r| r.status == 304).count();
+    let first_poll = reqs
+        .iter()
+        .position(|r| r.conditional)
+        .expect("conditional polls");
+    let counted_while_waiting = reqs[first_poll..].iter().filter(|r| r.counted).count();
+    assert!(polls >= 10, "expected many polls, got {polls}");
+    eprintln!(
+        "{polls} polls, {not_modified} answered 304, {counted_while_waiting} counted requests while waiting"
+    );
+    assert!(
+        not_modified >= polls - 1,
+        "{not_modified} of {polls} polls were 304"
+    );
+    // A safety-net read of the reviews every 25th poll, and the timeout comment.
+    assert!(
+        counted_while_waiting <= 3 + polls / 25,
+        "{counted_while_waiting} counted requests over {polls} polls"
+    );
+}
+
+#[test]
+fn a_head_moved_answer_goes_back_to_waiting_then_merges() {
+    let (env, gh) = shipping("min_approvals = 1");
+    env.hotfix(&["ship", "--no-wait"]).code(3);
+    let n = gh.prs()[0].number;
+    gh.review(n, "alice", "APPROVED", None, None);
+    gh.fail_next("PUT", r"/merge$", 409, 1, &[], false);
+    let run = env.hotfix(&["ship"]);
+    run.ok();
+    assert!(run.stderr.contains("moved"), "{}", run.stderr);
+    assert!(gh.pr(n).merged);
+}
+
+#[test]
+fn a_not_mergeable_pr_keeps_waiting_with_the_hosts_reason() {
+    let (env, gh) = shipping("min_approvals = 1");
+    env.hotfix(&["ship", "--no-wait"]).code(3);
+    let n = gh.prs()[0].number;
+    gh.review(n, "alice", "APPROVED", None, None);
+    gh.set_mergeable(
+        n,
+        false,
+        "Required status check \"deploy-check\" is expected.",
+    );
+    let run = env.hotfix(&["ship", "--no-wait"]);
+    run.code(3);
+    assert!(run.stderr.contains("deploy-check"), "{}", run.stderr);
+    assert!(!gh.pr(n).merged);
+    gh.set_mergeable(n, true, "");
+    env.hotfix(&["ship"]).ok();
+    assert!(gh.pr(n).merged);
+}
+
+#[test]
+fn abort_closes_the_open_pr_with_a_comment() {
+    let (env, gh) = shipping("min_approvals = 1");
+    env.hotfix(&["ship", "--no-wait"]).code(3);
+    let n = gh.prs()[0].number;
+    env.hotfix(&["abort"]).ok();
+    let pr = gh.pr(n);
+    assert_eq!(pr.state, "closed");
+    assert!(!pr.merged);
+    assert!(gh.comments(n).iter().any(|c| c.contains("hotfix abort")));
+}
