@@ -430,3 +430,37 @@ fn abort_closes_the_open_pr_with_a_comment() {
     assert!(!pr.merged);
     assert!(gh.comments(n).iter().any(|c| c.contains("hotfix abort")));
 }
+
+#[test]
+fn the_token_never_reaches_output_state_or_logs() {
+    let (env, gh) = shipping("min_approvals = 1");
+    env.hotfix(&["ship", "--no-wait"]).code(3);
+    let n = gh.prs()[0].number;
+    gh.review(n, "alice", "APPROVED", None, None);
+    let run = env.hotfix(&["ship", "-v"]);
+    run.ok();
+    let token = gh.token().to_string();
+    assert!(!run.all().contains(&token));
+    for f in ["state.json", "log.jsonl"] {
+        let text = std::fs::read_to_string(env.work.join(".git/hotfix").join(f)).unwrap();
+        assert!(!text.contains(&token), "{f} holds the token");
+    }
+}
+
+#[test]
+fn a_command_that_prints_the_token_is_scrubbed() {
+    let (env, gh) = shipping("min_approvals = 1");
+    std::fs::write(env.root.join("leak.txt"), gh.token()).unwrap();
+    // The hotfix branch predates .rolloutrc; give the command through the user's config.
+    std::fs::create_dir_all(env.home.join(".config/hotfix")).unwrap();
+    std::fs::write(
+        env.home.join(".config/hotfix/config.toml"),
+        "[lifecycle]\npre_ship = [\"cat ../leak.txt; exit 1\"]\n",
+    )
+    .unwrap();
+    let run = env.hotfix(&["ship", "--no-wait"]);
+    run.code(1);
+    assert!(run.stderr.contains("[token scrubbed]"), "{}", run.stderr);
+    assert!(!run.all().contains(gh.token()));
+    assert!(gh.prs().is_empty(), "nothing was opened");
+}
