@@ -20,6 +20,20 @@ pub const TOKEN_VARS: [&str; 2] = ["GH_TOKEN", "GITHUB_TOKEN"];
 /// from a user's.
 pub const INTERNAL_ENV: &str = "HOTFIX_INTERNAL";
 
+/// Replaces the values of the token variables in text the tool relays (a configured command
+/// that printed a token it found elsewhere must not leak it through us).
+pub fn scrub(text: &str) -> String {
+    let mut out = text.to_string();
+    for var in TOKEN_VARS {
+        if let Ok(v) = std::env::var(var)
+            && v.len() >= 8
+        {
+            out = out.replace(&v, "[token scrubbed]");
+        }
+    }
+    out
+}
+
 /// What a finished process said.
 #[derive(Debug, Clone)]
 pub struct Output {
@@ -32,8 +46,12 @@ impl Output {
     pub fn success(&self) -> bool {
         self.status == Some(0)
     }
-    /// stdout and stderr together, trimmed, for error messages.
+    /// stdout and stderr together, trimmed, with any token scrubbed, for messages.
     pub fn text(&self) -> String {
+        scrub(&self.raw_text())
+    }
+
+    fn raw_text(&self) -> String {
         let mut s = self.stdout.trim_end().to_string();
         if !self.stderr.trim().is_empty() {
             if !s.is_empty() {

@@ -158,7 +158,18 @@ pub fn run(ctx: &Context, args: StartArgs) -> Result<Value> {
         picks,
         unreleased,
         steps: Vec::new(),
-        config: toml::to_string(&loaded.table).ok(),
+        // The repository's layer as it is now: a hotfix branch cut from an older tag may not
+        // have it, and later commands then use this copy (user and environment layers still
+        // apply on top).
+        config: ctx
+            .config_files(Some(&repo), None)?
+            .into_iter()
+            .find(|l| {
+                l.label == crate::context::RC_FILE
+                    || Some(l.label.as_str())
+                        == ctx.global.config.as_deref().and_then(|p| p.to_str())
+            })
+            .map(|l| l.text),
         started_at: now.clone(),
         updated_at: now,
         tested_head: None,

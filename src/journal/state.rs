@@ -105,8 +105,8 @@ pub struct State {
     /// Steps completed, in order (`branch`, `picks`, `post_start`, …).
     #[serde(default)]
     pub steps: Vec<String>,
-    /// The effective configuration when the hotfix started (TOML), used when the working
-    /// tree has no `.rolloutrc`.
+    /// The repository's `.rolloutrc` (or `--config` file) as it was when the hotfix started,
+    /// used when the working tree has none.
     #[serde(default)]
     pub config: Option<String>,
     pub started_at: String,
