@@ -70,6 +70,34 @@ pub fn run(ctx: &Context, args: ShipArgs) -> Result<Value> {
     })
 }
 
+/// `status --refresh`: asks GitHub for the PR and its reviews and records the verdict. Does
+/// not take the lock (status never blocks) and changes nothing on GitHub.
+pub fn refresh(ctx: &Context, repo: &Repo, journal: &Journal, state: State) -> Result<State> {
+    let loaded = ctx.config(Some(repo), Some(&state))?;
+    let mut s = Ship {
+        ctx,
+        repo,
+        journal,
+        cfg: &loaded.config,
+        state,
+        changed: false,
+    };
+    let Some(number) = s.state.pr.as_ref().map(|p| p.number) else {
+        return Ok(s.state);
+    };
+    let gh = s.github()?;
+    if let Fetched::Fresh(pr, _) = gh.get_pr(number, None)? {
+        let me = gh.whoami()?;
+        let verdict = s.evaluate(&gh, &pr, &me, &mut BTreeMap::new(), &mut None)?;
+        if let Some(rec) = s.state.pr.as_mut() {
+            rec.head_sha = pr.head_sha.clone();
+        }
+        s.state.approval = serde_json::to_value(&verdict).ok();
+        s.save()?;
+    }
+    Ok(s.state)
+}
+
 impl Ship<'_> {
     fn save(&mut self) -> Result<()> {
         self.state.updated_at = crate::ui::timestamp();

@@ -6,19 +6,19 @@ use serde_json::{Value, json};
 use super::start::short;
 use crate::cli::StatusArgs;
 use crate::context::Context;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::journal::PickState;
 
 pub fn run(ctx: &Context, args: StatusArgs) -> Result<Value> {
-    if args.refresh {
-        return Err(Error::not_yet_available("status --refresh", "issue #4"));
-    }
     let repo = ctx.repo()?;
     let journal = ctx.journal(&repo);
-    let Some(state) = journal.load()? else {
+    let Some(mut state) = journal.load()? else {
         ctx.ui.out("No hotfix in progress.");
         return Ok(json!({ "in_progress": false }));
     };
+    if args.refresh {
+        state = super::ship::refresh(ctx, &repo, &journal, state)?;
+    }
     let commits = match (
         git2::Oid::from_str(&state.base.sha).ok(),
         repo.local_branch(&state.branch),

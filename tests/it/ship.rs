@@ -464,3 +464,28 @@ fn a_command_that_prints_the_token_is_scrubbed() {
     assert!(!run.all().contains(gh.token()));
     assert!(gh.prs().is_empty(), "nothing was opened");
 }
+
+#[test]
+fn status_refresh_asks_github_and_explains_each_review() {
+    let (env, gh) = shipping("min_approvals = 2");
+    env.hotfix(&["ship", "--no-wait"]).code(3);
+    let n = gh.prs()[0].number;
+    gh.review(n, "alice", "APPROVED", None, None);
+    // Plain status reads local state only: nothing new yet.
+    let before = gh.requests().len();
+    let st = env.hotfix(&["status", "--json"]).json()["result"].clone();
+    assert_eq!(gh.requests().len(), before, "status alone makes no request");
+    assert!(st["approvals"].as_array().unwrap().is_empty());
+    let st = env.hotfix(&["status", "--refresh", "--json"]).json()["result"].clone();
+    assert_eq!(st["pr"]["number"], n);
+    assert_eq!(st["approvals"][0]["login"], "alice");
+    assert_eq!(st["approvals"][0]["counts"], true);
+    let human = env.hotfix(&["status"]);
+    assert!(
+        human
+            .stdout
+            .contains("waiting for 1 of 2 required approval(s)"),
+        "{}",
+        human.stdout
+    );
+}
