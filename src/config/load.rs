@@ -103,10 +103,12 @@ pub fn load(files: &[FileLayer], env: &[(String, String)]) -> Result<Loaded> {
         .try_into()
         .map_err(|e: toml::de::Error| Error::config(format!("configuration: {}", e.message())))?;
 
-    let problems: Vec<String> = validate(&config)
+    let mut problems: Vec<String> = validate(&config)
         .into_iter()
         .map(|p| locate_problem(&p.path, &p.message, files, &sources))
         .collect();
+    // In file order: by file, line, column.
+    problems.sort_by_key(|p| position_key(p));
     if !problems.is_empty() {
         return Err(config_error(problems));
     }
@@ -116,6 +118,21 @@ pub fn load(files: &[FileLayer], env: &[(String, String)]) -> Result<Loaded> {
         sources,
         notes: Vec::new(),
     })
+}
+
+/// `label:line:col: …` → (label, line, col), for sorting problems in file order.
+fn position_key(p: &str) -> (String, usize, usize) {
+    let mut parts = p.splitn(4, ':');
+    let label = parts.next().unwrap_or("").to_string();
+    let line = parts
+        .next()
+        .and_then(|x| x.parse().ok())
+        .unwrap_or(usize::MAX);
+    let col = parts
+        .next()
+        .and_then(|x| x.parse().ok())
+        .unwrap_or(usize::MAX);
+    (label, line, col)
 }
 
 fn config_error(problems: Vec<String>) -> Error {

@@ -256,3 +256,11 @@ fn the_safety_gate_cannot_be_loosened_by_the_working_tree_or_the_user() {
     );
     assert!(!run.stderr.contains("ignored"), "{}", run.stderr);
 }
+
+#[test]
+fn several_problems_snapshot() {
+    let out = check(
+        "[tests]\njobs = 0\n\n[[deploy.stage]]\nid = \"api\"\nrun = \"./deploy.sh\"\ndepends_on = [\"db\"]\n\n[deploy.stage.health]\nurl = \"https://x\"\ncommand = \"./check.sh\"\n",
+    );
+    insta::assert_snapshot!(out);
+}

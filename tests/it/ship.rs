@@ -489,3 +489,28 @@ fn status_refresh_asks_github_and_explains_each_review() {
         human.stdout
     );
 }
+
+#[test]
+fn a_primary_rate_limit_waits_for_the_reset() {
+    let (env, gh) = shipping("min_approvals = 1");
+    let reset = (std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        + 1)
+    .to_string();
+    gh.fail_next(
+        "GET",
+        r"/pulls/\d+$",
+        403,
+        1,
+        &[
+            ("x-ratelimit-remaining", "0"),
+            ("x-ratelimit-reset", reset.as_str()),
+        ],
+        false,
+    );
+    let run = env.hotfix(&["ship", "--no-wait"]);
+    run.code(3);
+    assert!(run.stderr.contains("primary rate limit"), "{}", run.stderr);
+}

@@ -99,3 +99,13 @@ fn the_audit_log_records_start_and_abort() {
     let log = std::fs::read_to_string(archived).unwrap();
     assert!(log.lines().last().unwrap().contains("\"abort\""));
 }
+
+#[test]
+fn status_output_snapshot() {
+    let env = released_repo(true);
+    env.hotfix(&["start", "--incident", "INC-42"]).ok();
+    env.commit_file("fix.txt", "fix\n", "Fix the outage (INC-42)");
+    let out = env.hotfix(&["status"]).stdout;
+    // Shas depend on nothing but the pinned dates and contents, so they are stable.
+    insta::assert_snapshot!(out);
+}
