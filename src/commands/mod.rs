@@ -6,6 +6,7 @@ mod config;
 mod hook;
 mod hooks;
 mod init;
+mod plan;
 mod ship;
 mod start;
 mod status;
@@ -106,7 +107,7 @@ fn dispatch(ctx: &Context, command: Command) -> Result<Value> {
         Command::Hook(a) => hook::run(ctx, a),
         Command::Ship(a) => ship::run(ctx, a),
         Command::Backport(_) => Err(Error::not_yet_available("backport", "issue #6")),
-        Command::Plan(_) => Err(Error::not_yet_available("plan", "issue #5")),
+        Command::Plan(a) => plan::run(ctx, a, false),
         Command::Deploy(_) => Err(Error::not_yet_available("deploy", "issue #5")),
         Command::Rollback => Err(Error::not_yet_available("rollback", "issue #5")),
         Command::Log => Err(Error::not_yet_available("log", "issue #6")),
