@@ -318,3 +318,25 @@ pub fn interrupt_flag() -> &'static std::sync::Arc<std::sync::atomic::AtomicBool
         flag
     })
 }
+
+/// How many times SIGINT or SIGTERM arrived since the first call (the deploy engine tells a
+/// first Ctrl-C, "finish what runs", from a second, "kill and roll back").
+pub fn interrupt_count() -> &'static std::sync::atomic::AtomicUsize {
+    use std::sync::OnceLock;
+    use std::sync::atomic::AtomicUsize;
+    static COUNT: OnceLock<&'static AtomicUsize> = OnceLock::new();
+    COUNT.get_or_init(|| {
+        let count: &'static AtomicUsize = Box::leak(Box::new(AtomicUsize::new(0)));
+        // Also raise the plain flag, so code that only checks it stops too.
+        let _ = interrupt_flag();
+        for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+            // SAFETY: the action only increments an atomic, which is async-signal-safe.
+            let _ = unsafe {
+                signal_hook::low_level::register(sig, move || {
+                    count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                })
+            };
+        }
+        count
+    })
+}

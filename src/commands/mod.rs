@@ -3,6 +3,7 @@
 
 mod abort;
 mod config;
+mod deploy;
 mod hook;
 mod hooks;
 mod init;
@@ -108,8 +109,8 @@ fn dispatch(ctx: &Context, command: Command) -> Result<Value> {
         Command::Ship(a) => ship::run(ctx, a),
         Command::Backport(_) => Err(Error::not_yet_available("backport", "issue #6")),
         Command::Plan(a) => plan::run(ctx, a, false),
-        Command::Deploy(_) => Err(Error::not_yet_available("deploy", "issue #5")),
-        Command::Rollback => Err(Error::not_yet_available("rollback", "issue #5")),
+        Command::Deploy(a) => deploy::run(ctx, a),
+        Command::Rollback => deploy::rollback(ctx),
         Command::Log => Err(Error::not_yet_available("log", "issue #6")),
         Command::Runbook(_) => Err(Error::not_yet_available("runbook", "issue #6")),
     }

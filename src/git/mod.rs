@@ -365,6 +365,46 @@ impl Repo {
         .map(|_| ())
     }
 
+    /// A clean, detached worktree of `sha` at `path`, owned by the tool: reused when it is
+    /// already there at that commit, recreated otherwise.
+    pub fn ensure_worktree(&self, path: &Path, sha: &str) -> Result<()> {
+        if path.join(".git").exists() {
+            let out = self.runner.git_read(path, &["rev-parse", "HEAD"])?;
+            let clean = self
+                .runner
+                .git_read(path, &["status", "--porcelain", "--untracked-files=no"])?;
+            if out.stdout.trim() == sha && clean.success() && clean.stdout.trim().is_empty() {
+                return Ok(());
+            }
+            let p = path.to_string_lossy().into_owned();
+            self.run_git(
+                "removing an old deploy worktree",
+                &["worktree", "remove", "--force", &p],
+            )?;
+        }
+        let _ = self.runner.git(&self.workdir, &["worktree", "prune"]);
+        let p = path.to_string_lossy().into_owned();
+        self.run_git(
+            &format!("checking out {sha} for the deploy"),
+            &["worktree", "add", "--force", "--detach", &p, sha],
+        )
+        .map(|_| ())
+    }
+
+    /// Is `commit` reachable from `{remote}/{branch}` for any branch named by `branches`?
+    pub fn reachable_from_remote(
+        &self,
+        remote: &str,
+        commit: Oid,
+        branches: &[String],
+    ) -> Option<String> {
+        branches.iter().find_map(|b| {
+            let tip = self.remote_branch(remote, b)?;
+            self.is_ancestor(commit, tip)
+                .then(|| format!("{remote}/{b}"))
+        })
+    }
+
     /// Creates `branch` at `at` and checks it out (`git switch -c`).
     pub fn switch_create(&self, branch: &str, at: Oid) -> Result<()> {
         let at = at.to_string();

@@ -5,6 +5,7 @@
 //! leaves either the old or the new state. The state is a cache of the truth on the remote; the
 //! audit log is never rewritten.
 
+mod deploy;
 mod lock;
 mod state;
 
@@ -12,6 +13,7 @@ use std::fs::{self, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+pub use deploy::{DeployRecord, EnvRecord};
 pub use lock::Lock;
 pub use state::*;
 
@@ -34,6 +36,10 @@ impl Journal {
 
     pub fn dir(&self) -> &Path {
         &self.dir
+    }
+
+    pub fn is_dry_run(&self) -> bool {
+        self.dry_run
     }
 
     pub fn state_path(&self) -> PathBuf {
