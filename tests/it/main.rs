@@ -2,6 +2,7 @@
 
 mod cli;
 mod config;
+mod deploy;
 mod fake_github;
 mod fake_github_selftest;
 mod harness;
