@@ -22,6 +22,22 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     ("timeout.md", include_str!("../templates/timeout.md.j2")),
 ];
 
+/// Ready-made `[[deploy.stage]]` blocks that `hotfix init --stages NAME` appends.
+pub const STAGES: &[(&str, &str)] = &[
+    (
+        "azure-slots",
+        include_str!("../templates/stages/azure-slots.toml"),
+    ),
+    (
+        "k8s-rolling",
+        include_str!("../templates/stages/k8s-rolling.toml"),
+    ),
+    (
+        "weighted",
+        include_str!("../templates/stages/weighted.toml"),
+    ),
+];
+
 fn environment() -> Environment<'static> {
     let mut env = Environment::new();
     env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
@@ -50,6 +66,17 @@ pub fn render(name: &str, ctx: impl Serialize) -> Result<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_stage_block_is_a_valid_configuration() {
+        for (name, text) in STAGES {
+            let layer = crate::config::FileLayer {
+                label: name.to_string(),
+                text: text.to_string(),
+            };
+            crate::config::load(&[layer], &[]).unwrap_or_else(|e| panic!("{name}: {}", e.message));
+        }
+    }
 
     #[test]
     fn every_template_parses() {

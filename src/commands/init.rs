@@ -15,11 +15,42 @@ pub fn run(ctx: &Context, args: InitArgs) -> Result<Value> {
     if args.ci.is_some() {
         return Err(Error::not_yet_available("init --ci", "issue #6"));
     }
-    if !args.stages.is_empty() {
-        return Err(Error::not_yet_available("init --stages", "issue #5"));
+    for name in &args.stages {
+        if !templates::STAGES.iter().any(|(n, _)| n == name) {
+            return Err(
+                Error::usage(format!("--stages {name}: no such stage template")).hint(format!(
+                    "templates: {}",
+                    templates::STAGES
+                        .iter()
+                        .map(|(n, _)| *n)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )),
+            );
+        }
     }
     let repo = ctx.repo()?;
     let path = repo.workdir().join(RC_FILE);
+    if path.exists() && !args.force && !args.stages.is_empty() {
+        // Only appending stage blocks to the team's existing file.
+        let existing = std::fs::read_to_string(&path)?;
+        let text = with_stages(existing, &args.stages);
+        validate_generated(&text)?;
+        if ctx.dry_run() {
+            ctx.ui.would(format!(
+                "append {} to {}",
+                args.stages.join(", "),
+                path.display()
+            ));
+        } else {
+            write_atomic(&path, text.as_bytes())?;
+        }
+        ctx.ui.out(format!(
+            "Appended {} to {RC_FILE}. Adjust the commands and URLs, then: hotfix plan",
+            args.stages.join(", ")
+        ));
+        return Ok(json!({ "path": path, "stages": args.stages }));
+    }
     if path.exists() && !args.force {
         return Err(Error::precondition(format!("{RC_FILE} already exists"))
             .hint("see what it says: hotfix config")
@@ -69,15 +100,8 @@ pub fn run(ctx: &Context, args: InitArgs) -> Result<Value> {
             "reason": reason,
         }),
     )?;
-    // What init writes must itself be valid.
-    config::load(
-        &[FileLayer {
-            label: RC_FILE.into(),
-            text: text.clone(),
-        }],
-        &[],
-    )
-    .map_err(|e| e.context("internal error: the generated configuration is invalid"))?;
+    let text = with_stages(text, &args.stages);
+    validate_generated(&text)?;
     if ctx.dry_run() {
         ctx.ui
             .would(format!("write {} ({} bytes)", path.display(), text.len()));
@@ -96,4 +120,29 @@ pub fn run(ctx: &Context, args: InitArgs) -> Result<Value> {
         "Wrote {RC_FILE} ({reason}).\nReview it, commit it to {main}, then check it: hotfix config check"
     ));
     Ok(json!({ "path": path, "model": kind.as_str(), "main": main, "hooks_dir": hooks_dir }))
+}
+
+fn with_stages(mut text: String, stages: &[String]) -> String {
+    for name in stages {
+        if let Some((_, block)) = templates::STAGES.iter().find(|(n, _)| n == name) {
+            if !text.ends_with('\n') {
+                text.push('\n');
+            }
+            text.push_str(block);
+        }
+    }
+    text
+}
+
+/// What init writes must itself be valid (a stage template appended twice is not).
+fn validate_generated(text: &str) -> Result<()> {
+    config::load(
+        &[FileLayer {
+            label: RC_FILE.into(),
+            text: text.to_string(),
+        }],
+        &[],
+    )
+    .map(|_| ())
+    .map_err(|e| e.context("the configuration would be invalid"))
 }

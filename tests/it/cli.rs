@@ -151,3 +151,31 @@ fn init_detects_trunk_and_release_branch() {
             .contains("kind = \"release-branch\"")
     );
 }
+
+#[test]
+fn init_stages_appends_ready_made_blocks_that_plan_understands() {
+    let env = released_repo(true);
+    env.hotfix(&["init", "--stages", "azure-slots", "--stages", "k8s-rolling"])
+        .ok();
+    let text = std::fs::read_to_string(env.work.join(".rolloutrc")).unwrap();
+    assert!(text.contains("az webapp deployment slot swap"), "{text}");
+    assert!(text.contains("kubectl -n"), "{text}");
+    let plan = env.hotfix(&["plan"]);
+    plan.ok();
+    assert!(
+        plan.stdout.contains("webapp") && plan.stdout.contains("k8s-api"),
+        "{}",
+        plan.stdout
+    );
+    // Appending to the existing file works; appending the same block twice is refused.
+    env.hotfix(&["init", "--stages", "weighted"]).ok();
+    let before = std::fs::read_to_string(env.work.join(".rolloutrc")).unwrap();
+    let run = env.hotfix(&["init", "--stages", "weighted"]);
+    run.code(2);
+    assert!(run.stderr.contains("used twice"), "{}", run.stderr);
+    assert_eq!(
+        std::fs::read_to_string(env.work.join(".rolloutrc")).unwrap(),
+        before
+    );
+    env.hotfix(&["init", "--stages", "nope"]).code(2);
+}
