@@ -22,6 +22,7 @@ use crate::deploy::execute::{self, Observer, Outcome, StageState, Target};
 use crate::deploy::{self, Plan, Scope, health};
 use crate::error::{Error, Kind, Result};
 use crate::git::Repo;
+use crate::github::GitHub;
 use crate::journal::{DeployRecord, EnvRecord, Event, Journal, State};
 
 /// The release to deploy: its tag, commit, and what ran before it.
@@ -127,12 +128,55 @@ pub fn run(ctx: &Context, args: DeployArgs) -> Result<Value> {
         cfg,
         state.as_ref(),
         &release,
-        args.contract,
-        &args.stage,
+        &Options {
+            contract: args.contract,
+            only: &args.stage,
+            force_unlock: args.force_unlock,
+        },
     )
 }
 
-#[allow(clippy::too_many_arguments)]
+/// How `deploy_release` was asked to run.
+pub struct Options<'a> {
+    pub contract: bool,
+    pub only: &'a [String],
+    pub force_unlock: bool,
+}
+
+/// Does this deploy record GitHub Deployments? `deploy.record`, else "when a GitHub repository
+/// is known".
+fn records_on_github(repo: &Repo, cfg: &Config) -> bool {
+    match cfg.deploy.record {
+        Some(crate::config::Record::Github) => true,
+        Some(crate::config::Record::None) => false,
+        None => {
+            cfg.github.repo.is_some()
+                || repo
+                    .remote_url(&cfg.repository.remote)
+                    .and_then(|u| crate::github::remote::parse_remote_url(&u))
+                    .is_some()
+        }
+    }
+}
+
+/// The longest a live deploy can take: after this, an `in_progress` Deployment of another run
+/// is stale.
+fn deploy_budget(cfg: &Config, plan: &Plan) -> Duration {
+    let mut total = Duration::ZERO;
+    for s in &plan.stages {
+        total += s.timeout * (s.retries + 1);
+        for h in [&s.health, &s.pre_promote_health].into_iter().flatten() {
+            total += h.initial_delay.0 + h.timeout.0;
+        }
+    }
+    total
+        + cfg
+            .deploy
+            .monitor
+            .as_ref()
+            .map_or(Duration::ZERO, |m| m.duration.0)
+}
+
 fn deploy_release(
     ctx: &Context,
     repo: &Repo,
@@ -140,9 +184,9 @@ fn deploy_release(
     cfg: &Config,
     state: Option<&State>,
     release: &Release,
-    contract: bool,
-    only: &[String],
+    opts: &Options<'_>,
 ) -> Result<Value> {
+    let (contract, only) = (opts.contract, opts.only);
     let changed = match &release.previous {
         Some((_, prev)) => Some(repo.changed_paths(*prev, release.sha)?),
         None => None,
@@ -190,6 +234,17 @@ fn deploy_release(
     };
     journal.save_deploy(&record)?;
 
+    let gh: Option<std::sync::Arc<crate::github::Client>> =
+        if records_on_github(repo, cfg) && !ctx.dry_run() {
+            Some(std::sync::Arc::new(crate::github::connect(
+                repo,
+                cfg,
+                &ctx.env,
+                ctx.ui.clone(),
+            )?))
+        } else {
+            None
+        };
     let worktree = journal.dir().join("worktrees").join(&release.tag);
     repo.ensure_worktree(&worktree, &sha)?;
     let changed_file = journal.dir().join("deploy-changed-files.txt");
@@ -245,6 +300,21 @@ fn deploy_release(
             )
             .hint("run the same command again to continue"));
         }
+        let mut env_vars = vars.clone();
+        let deployment = match &gh {
+            Some(gh) => Some(begin_deployment(
+                ctx,
+                journal,
+                gh,
+                &record,
+                &env_name,
+                release,
+                &mut env_vars,
+                deploy_budget(cfg, &plan),
+                opts.force_unlock,
+            )?),
+            None => None,
+        };
         ctx.ui.info(format!(
             "Deploying {} ({}) to {env_name}: {} stage(s) in {} wave(s)",
             release.tag,
@@ -258,9 +328,19 @@ fn deploy_release(
         let target = Target {
             environment: env_name.clone(),
             worktree: worktree.clone(),
-            vars: vars.clone(),
+            vars: env_vars,
             log_dir: log_dir.clone(),
             max_parallel: cfg.deploy.max_parallel as usize,
+            delegate: gh.as_ref().map(|gh| {
+                delegate_to_github(
+                    gh.clone(),
+                    sha.clone(),
+                    env_name.clone(),
+                    record.run_id.clone(),
+                    release.tag.clone(),
+                    cfg.approval.poll_interval.0,
+                )
+            }),
         };
         let recorder = Recorder {
             journal,
@@ -287,6 +367,20 @@ fn deploy_release(
                 format!("deploy of {env_name} interrupted; finished stages are recorded"),
             )
             .hint("run the same command again: completed stages are not redeployed"));
+        }
+        if let (Some(gh), Some(id)) = (&gh, deployment) {
+            let (state, description) = match &outcome.failed {
+                None => (
+                    "success".to_string(),
+                    format!("{} deployed by hotfix", release.tag),
+                ),
+                Some(why) if outcome.rollback_failed => (
+                    "failure".to_string(),
+                    format!("failed, and a rollback failed: {why}"),
+                ),
+                Some(why) => ("failure".to_string(), format!("rolled back: {why}")),
+            };
+            gh.set_deployment_state(id, &state, &description, &env_name, true)?;
         }
         if let Some(why) = &outcome.failed {
             record.finished = true;
@@ -502,6 +596,7 @@ pub fn rollback(ctx: &Context) -> Result<Value> {
             crate::ui::timestamp().replace(':', "")
         )),
         max_parallel: cfg.deploy.max_parallel as usize,
+        delegate: None,
     };
     let mut states = env.stages.clone();
     let recorder = Recorder {
@@ -538,4 +633,126 @@ pub fn rollback(ctx: &Context) -> Result<Value> {
     ctx.ui
         .out(format!("Rolled back {} in {}.", record.tag, env.name));
     Ok(json!({ "tag": record.tag, "environment": env.name, "stages": states }))
+}
+
+/// Before deploying an environment: refuse when another run's Deployment is live there (unless
+/// `--force-unlock`), take `HOTFIX_PREVIOUS_*` from the newest successful one, and create (or
+/// find again, after a crash) this run's Deployment, marked `in_progress`.
+#[allow(clippy::too_many_arguments)]
+fn begin_deployment(
+    ctx: &Context,
+    journal: &Journal,
+    gh: &crate::github::Client,
+    record: &DeployRecord,
+    env: &str,
+    release: &Release,
+    vars: &mut Vec<(OsString, OsString)>,
+    budget: Duration,
+    force_unlock: bool,
+) -> Result<u64> {
+    let ours = serde_json::Value::String(record.run_id.clone());
+    let existing = gh.deployments(env, "deploy", None)?;
+    let mut previous: Option<(String, String)> = None;
+    for d in existing.iter().take(20) {
+        let states = gh.deployment_states(d.id)?;
+        let latest = states.first().map(String::as_str).unwrap_or("");
+        if d.payload["run_id"] == ours {
+            continue;
+        }
+        let live = matches!(latest, "in_progress" | "queued" | "pending")
+            && d.created_at
+                .is_some_and(|t| t + budget > std::time::SystemTime::now());
+        if live {
+            if !force_unlock {
+                return Err(Error::precondition(format!(
+                    "{env} is being deployed by another run (Deployment #{} of {}, {latest})",
+                    d.id,
+                    short(&d.sha)
+                ))
+                .hint("wait for it to finish; if that run is dead: hotfix deploy --force-unlock"));
+            }
+            ctx.ui.warn(format!(
+                "--force-unlock: ignoring the live Deployment #{} in {env}",
+                d.id
+            ));
+            if let Some(st) = journal.load()? {
+                journal.log(
+                    &Event::new(&st, "deploy:force-unlock", "ok")
+                        .with("deployment", d.id)
+                        .with("environment", env),
+                )?;
+            }
+        }
+        if previous.is_none() && latest == "success" {
+            let tag = d.payload["tag"].as_str().unwrap_or("").to_string();
+            previous = Some((tag, d.sha.clone()));
+        }
+    }
+    if let Some((tag, sha)) = previous {
+        vars.retain(|(k, _)| k != "HOTFIX_PREVIOUS_TAG" && k != "HOTFIX_PREVIOUS_SHA");
+        vars.push(("HOTFIX_PREVIOUS_TAG".into(), tag.into()));
+        vars.push(("HOTFIX_PREVIOUS_SHA".into(), sha.into()));
+    }
+    let payload = serde_json::json!({ "run_id": record.run_id, "tag": release.tag });
+    let d = gh.create_deployment(
+        &record.sha,
+        env,
+        "deploy",
+        &payload,
+        &format!("hotfix deploy of {}", release.tag),
+    )?;
+    gh.set_deployment_state(
+        d.id,
+        "in_progress",
+        &format!("deploying {}", release.tag),
+        env,
+        true,
+    )?;
+    Ok(d.id)
+}
+
+/// A delegated stage: a Deployment with task `deploy:{id}` for the team's deployment engine,
+/// then wait (within the stage's timeout) for the engine's `success`, `failure` or `error`.
+fn delegate_to_github(
+    gh: std::sync::Arc<crate::github::Client>,
+    sha: String,
+    env: String,
+    run_id: String,
+    tag: String,
+    poll: Duration,
+) -> crate::deploy::execute::Delegate<'static> {
+    Box::new(move |s: &crate::deploy::StagePlan, kill: &AtomicBool| {
+        let task = format!("deploy:{}", s.id);
+        let payload = serde_json::json!({ "run_id": run_id, "tag": tag, "stage": s.id });
+        let d = gh
+            .create_deployment(
+                &sha,
+                &env,
+                &task,
+                &payload,
+                &format!("hotfix: {} of {tag}", s.id),
+            )
+            .map_err(|e| e.message)?;
+        let end = Instant::now() + s.timeout;
+        loop {
+            let states = gh.deployment_states(d.id).map_err(|e| e.message)?;
+            match states.first().map(String::as_str) {
+                Some("success") => return Ok(()),
+                Some(st @ ("failure" | "error")) => {
+                    return Err(format!(
+                        "the deployment engine reported {st} for Deployment #{}",
+                        d.id
+                    ));
+                }
+                _ => {}
+            }
+            if health::wait_until(Instant::now() + poll, end, kill) || Instant::now() >= end {
+                return Err(format!(
+                    "no verdict from the deployment engine on Deployment #{} within {}",
+                    d.id,
+                    crate::config::Dur(s.timeout)
+                ));
+            }
+        }
+    })
 }

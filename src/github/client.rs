@@ -11,7 +11,7 @@ use http::{HeaderMap, HeaderValue, Method};
 use serde_json::{Value, json};
 
 use super::remote::{RepoId, Token};
-use super::{Comment, Fetched, GitHub, MergeOutcome, Pr, PrCommit, parse_time};
+use super::{Comment, Deployment, Fetched, GitHub, MergeOutcome, Pr, PrCommit, parse_time};
 use crate::approval::{CheckState, Review};
 use crate::error::{Error, Result};
 use crate::ui::Ui;
@@ -565,6 +565,115 @@ impl GitHub for Client {
         Ok(out)
     }
 
+    fn deployments(
+        &self,
+        environment: &str,
+        task: &str,
+        sha: Option<&str>,
+    ) -> Result<Vec<Deployment>> {
+        let mut q = format!(
+            "/deployments?environment={}&task={}&per_page=100",
+            enc(environment),
+            enc(task)
+        );
+        if let Some(sha) = sha {
+            q.push_str(&format!("&sha={sha}"));
+        }
+        let v = self.read_ok(&self.repo_path(&q))?;
+        let mut out: Vec<Deployment> = v
+            .as_array()
+            .map(|a| a.iter().map(deployment_from).collect())
+            .unwrap_or_default();
+        out.sort_by_key(|d| std::cmp::Reverse(d.id));
+        Ok(out)
+    }
+
+    fn deployment_states(&self, id: u64) -> Result<Vec<String>> {
+        let v =
+            self.read_ok(&self.repo_path(&format!("/deployments/{id}/statuses?per_page=100")))?;
+        let mut list: Vec<(u64, String)> = v
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|s| {
+                        (
+                            s["id"].as_u64().unwrap_or(0),
+                            s["state"].as_str().unwrap_or("").to_string(),
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        list.sort_by_key(|(id, _)| std::cmp::Reverse(*id));
+        Ok(list.into_iter().map(|(_, s)| s).collect())
+    }
+
+    fn create_deployment(
+        &self,
+        sha: &str,
+        environment: &str,
+        task: &str,
+        payload: &Value,
+        description: &str,
+    ) -> Result<Deployment> {
+        let run_id = payload["run_id"].clone();
+        let find = || -> Result<Option<Deployment>> {
+            Ok(self
+                .deployments(environment, task, Some(sha))?
+                .into_iter()
+                .find(|d| d.payload["run_id"] == run_id))
+        };
+        if let Some(existing) = find()? {
+            return Ok(existing);
+        }
+        let body = json!({
+            "ref": sha,
+            "task": task,
+            "auto_merge": false,
+            "required_contexts": [],
+            "payload": payload,
+            "environment": environment,
+            "description": description.chars().take(140).collect::<String>(),
+            "production_environment": environment == "production",
+        });
+        self.mutate(
+            Method::POST,
+            &self.repo_path("/deployments"),
+            &body,
+            |r| (r.status == 201).then(|| Ok(deployment_from(&r.json()))),
+            find,
+        )
+    }
+
+    fn set_deployment_state(
+        &self,
+        id: u64,
+        state: &str,
+        description: &str,
+        environment: &str,
+        auto_inactive: bool,
+    ) -> Result<()> {
+        let body = json!({
+            "state": state,
+            "description": description.chars().take(140).collect::<String>(),
+            "environment": environment,
+            "auto_inactive": auto_inactive,
+        });
+        self.mutate(
+            Method::POST,
+            &self.repo_path(&format!("/deployments/{id}/statuses")),
+            &body,
+            |r| (r.status == 201).then_some(Ok(())),
+            || {
+                Ok(self
+                    .deployment_states(id)?
+                    .first()
+                    .is_some_and(|s| s == state)
+                    .then_some(()))
+            },
+        )
+    }
+
     fn merge(&self, number: u64, sha: &str, method: &str, title: &str) -> Result<MergeOutcome> {
         let body = json!({ "sha": sha, "merge_method": method, "commit_title": title });
         self.mutate(
@@ -586,6 +695,17 @@ impl GitHub for Client {
                 _ => Ok(None),
             },
         )
+    }
+}
+
+fn deployment_from(v: &Value) -> Deployment {
+    Deployment {
+        id: v["id"].as_u64().unwrap_or(0),
+        sha: v["sha"].as_str().unwrap_or("").to_string(),
+        environment: v["environment"].as_str().unwrap_or("").to_string(),
+        task: v["task"].as_str().unwrap_or("").to_string(),
+        payload: v["payload"].clone(),
+        created_at: v["created_at"].as_str().and_then(parse_time),
     }
 }
 

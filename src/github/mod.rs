@@ -67,6 +67,17 @@ pub enum MergeOutcome {
     NotMergeable(String),
 }
 
+/// A GitHub Deployment.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Deployment {
+    pub id: u64,
+    pub sha: String,
+    pub environment: String,
+    pub task: String,
+    pub payload: serde_json::Value,
+    pub created_at: Option<SystemTime>,
+}
+
 /// The operations the tool needs from GitHub.
 pub trait GitHub {
     /// The login the token belongs to.
@@ -88,6 +99,32 @@ pub trait GitHub {
     /// Commit statuses and check runs on `sha`, by context / check name.
     fn checks(&self, sha: &str) -> Result<Vec<(String, crate::approval::CheckState)>>;
     fn merge(&self, number: u64, sha: &str, method: &str, title: &str) -> Result<MergeOutcome>;
+    /// Deployments of `environment` and `task` (optionally of one sha), newest first.
+    fn deployments(
+        &self,
+        environment: &str,
+        task: &str,
+        sha: Option<&str>,
+    ) -> Result<Vec<Deployment>>;
+    /// The states of a deployment's statuses, newest first.
+    fn deployment_states(&self, id: u64) -> Result<Vec<String>>;
+    /// Creates a deployment, or finds the one this run (`payload.run_id`) created already.
+    fn create_deployment(
+        &self,
+        sha: &str,
+        environment: &str,
+        task: &str,
+        payload: &serde_json::Value,
+        description: &str,
+    ) -> Result<Deployment>;
+    fn set_deployment_state(
+        &self,
+        id: u64,
+        state: &str,
+        description: &str,
+        environment: &str,
+        auto_inactive: bool,
+    ) -> Result<()>;
 }
 
 /// Connects to the repository's GitHub: `github.repo` or the remote URL, the API URL rules

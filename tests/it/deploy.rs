@@ -458,3 +458,116 @@ pass_token = true
         "runs in the tool's worktree: {pwd}"
     );
 }
+
+mod recorded_on_github {
+    use super::*;
+    use crate::fake_github::{self, FakeRepo};
+
+    fn with_github(rc: &str) -> (TestEnv, FakeRepo) {
+        let mut env = released_with(&format!("[approval]\npoll_interval = \"20ms\"\n{rc}"));
+        let gh = fake_github::server().new_repo(&env.origin);
+        gh.apply_env(&mut env);
+        env.set_env("HOTFIX_DEPLOY_RECORD", "github");
+        (env, gh)
+    }
+
+    #[test]
+    fn a_deploy_is_one_deployment_with_in_progress_then_success() {
+        let (env, gh) = with_github("[[deploy.stage]]\nid = \"a\"\nrun = \"true\"\n");
+        env.hotfix(&["deploy", "--ref", "v1.0.0"]).ok();
+        let deps = gh.deployments();
+        assert_eq!(deps.len(), 1);
+        let d = &deps[0];
+        assert_eq!(
+            (d.task.as_str(), d.environment.as_str()),
+            ("deploy", "production")
+        );
+        assert_eq!(d.sha, env.rev("v1.0.0"));
+        assert!(!d.auto_merge);
+        assert_eq!(d.required_contexts.as_deref(), Some(&[][..]));
+        let states: Vec<&str> = d.statuses.iter().map(|(s, _)| s.as_str()).collect();
+        assert_eq!(states, ["in_progress", "success"]);
+        gh.assert_no_schema_violations();
+    }
+
+    #[test]
+    fn a_failed_deploy_marks_the_deployment_failed_saying_it_was_rolled_back() {
+        let (env, gh) =
+            with_github("[[deploy.stage]]\nid = \"a\"\nrun = \"exit 1\"\nrollback = \"true\"\n");
+        env.hotfix(&["deploy", "--ref", "v1.0.0"]).code(1);
+        let d = &gh.deployments()[0];
+        let (state, description) = d.statuses.last().unwrap();
+        assert_eq!(state, "failure");
+        assert!(description.contains("rolled back"), "{description}");
+    }
+
+    #[test]
+    fn a_live_deployment_of_another_run_blocks_unless_forced() {
+        let (env, gh) =
+            with_github("[[deploy.stage]]\nid = \"a\"\nrun = \"echo ran >> ../ran.log\"\n");
+        let sha = env.rev("v1.0.0");
+        let d = gh.api(
+            "POST",
+            &format!("/repos/{}/deployments", gh.full_name()),
+            Some(&serde_json::json!({"ref": sha, "task": "deploy", "environment": "production",
+                "auto_merge": false, "required_contexts": [], "payload": {"run_id": "someone-else"}})),
+        );
+        let id = d.json()["id"].as_u64().unwrap();
+        gh.api(
+            "POST",
+            &format!("/repos/{}/deployments/{id}/statuses", gh.full_name()),
+            Some(&serde_json::json!({"state": "in_progress"})),
+        );
+        let run = env.hotfix(&["deploy", "--ref", "v1.0.0"]);
+        run.code(2);
+        assert!(
+            run.stderr.contains("being deployed by another run"),
+            "{}",
+            run.stderr
+        );
+        assert!(read(&env, "ran.log").is_empty());
+        let run = env.hotfix(&["deploy", "--ref", "v1.0.0", "--force-unlock"]);
+        run.ok();
+        assert_eq!(read(&env, "ran.log"), "ran\n");
+    }
+
+    #[test]
+    fn the_previous_release_comes_from_the_last_successful_deployment() {
+        let (env, gh) = with_github(
+            "[[deploy.stage]]\nid = \"a\"\nrun = \"echo $HOTFIX_PREVIOUS_TAG $HOTFIX_TAG >> ../prev.log\"\n",
+        );
+        env.hotfix(&["deploy", "--ref", "v1.0.0"]).ok();
+        env.commit_file("b.txt", "b\n", "next");
+        env.git(&["tag", "-a", "v1.0.1", "-m", "r"]);
+        env.git(&["push", "-q", "origin", "main", "--tags"]);
+        env.git(&["fetch", "-q", "origin"]);
+        env.hotfix(&["deploy", "--ref", "v1.0.1"]).ok();
+        let lines: Vec<String> = read(&env, "prev.log").lines().map(String::from).collect();
+        assert_eq!(lines[1], "v1.0.0 v1.0.1", "{lines:?}");
+        assert_eq!(gh.deployments().len(), 2);
+    }
+
+    #[test]
+    fn a_delegated_stage_waits_for_the_deployment_engine() {
+        let rc = "[[deploy.stage]]\nid = \"cluster\"\ndelegate = \"github-deployment\"\nrollback = \"echo cluster >> ../rollbacks.log\"\n";
+        let (env, gh) = with_github(rc);
+        gh.engine_answers("deploy:cluster", "success");
+        env.hotfix(&["deploy", "--ref", "v1.0.0"]).ok();
+        let tasks: Vec<String> = gh.deployments().iter().map(|d| d.task.clone()).collect();
+        assert!(tasks.contains(&"deploy:cluster".to_string()), "{tasks:?}");
+        gh.engine_answers("deploy:cluster", "failure");
+        env.commit_file("c.txt", "c\n", "next");
+        env.git(&["tag", "-a", "v1.0.1", "-m", "r"]);
+        env.git(&["push", "-q", "origin", "main", "--tags"]);
+        env.git(&["fetch", "-q", "origin"]);
+        let run = env.hotfix(&["deploy", "--ref", "v1.0.1"]);
+        run.code(1);
+        assert!(
+            run.stderr.contains("deployment engine reported failure"),
+            "{}",
+            run.stderr
+        );
+        assert_eq!(read(&env, "rollbacks.log"), "cluster\n");
+        gh.assert_no_schema_violations();
+    }
+}

@@ -172,6 +172,7 @@ impl FakeServer {
                 rate_used: 0,
                 rate_reset: util::epoch_now() + 3600,
                 pair_cache: HashMap::new(),
+                engine: HashMap::new(),
             }),
         });
         self.shared
@@ -438,6 +439,12 @@ impl FakeRepo {
     }
 
     /// Deployments, oldest first, with their statuses.
+    /// Acts as the team's deployment engine: every Deployment created with `task` gets a
+    /// status `state` (`success`, `failure`, `error`) right away.
+    pub fn engine_answers(&self, task: &str, state: &str) {
+        self.st().engine.insert(task.to_string(), state.to_string());
+    }
+
     pub fn deployments(&self) -> Vec<DeploymentView> {
         self.st()
             .deployments

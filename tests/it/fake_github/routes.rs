@@ -880,7 +880,23 @@ fn create_deployment(c: &Ctx, st: &mut RepoState, r: &Req, now: &str) -> Resp {
         statuses: Vec::new(),
     };
     let v = j::deployment(c, st, &d);
+    let engine = st.engine.get(&d.task).cloned();
+    let environment = d.environment.clone();
     st.deployments.push(d);
+    if let Some(state) = engine
+        && let Some(dep) = st.deployments.last_mut()
+    {
+        dep.statuses.push(DeploymentStatus {
+            id: next_id(),
+            state,
+            description: "deployment engine".into(),
+            environment,
+            environment_url: String::new(),
+            log_url: String::new(),
+            creator: dep.creator.clone(),
+            created_at: now.to_string(),
+        });
+    }
     Resp::new(201, v)
 }
 

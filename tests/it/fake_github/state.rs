@@ -255,4 +255,7 @@ pub struct RepoState {
     pub rate_used: u64,
     pub rate_reset: u64,
     pub pair_cache: HashMap<(String, String), PairInfo>,
+    /// A stand-in for a team's deployment engine: a new Deployment whose task is a key here
+    /// gets a status with that state at once.
+    pub engine: HashMap<String, String>,
 }
