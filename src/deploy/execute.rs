@@ -324,44 +324,46 @@ fn run_stage(runner: &Runner, s: &StagePlan, target: &Target, kill: &AtomicBool)
             }
         }
     }
-    while !s.delegated {
-        let mut job = job_for(s, target, &run, "run", &[]);
-        job.timeout = s.timeout.saturating_sub(start.elapsed());
-        let outcome = runner.run_job(&job, kill);
-        if outcome.passed() {
-            break;
-        }
-        let left = s.timeout.saturating_sub(start.elapsed());
-        let wait = backoff(s.backoff, attempt);
-        if attempt >= s.retries
-            || outcome == JobOutcome::TimedOut
-            || left <= wait
-            || kill.load(Ordering::SeqCst)
-        {
-            let tries = if attempt > 0 {
-                format!(" after {} attempt(s)", attempt + 1)
-            } else {
-                String::new()
-            };
-            return Err((
-                format!(
-                    "`{run}` {}{tries} (log: {})",
-                    outcome.describe(),
-                    job.log.display()
-                ),
-                None,
+    if !s.delegated {
+        loop {
+            let mut job = job_for(s, target, &run, "run", &[]);
+            job.timeout = s.timeout.saturating_sub(start.elapsed());
+            let outcome = runner.run_job(&job, kill);
+            if outcome.passed() {
+                break;
+            }
+            let left = s.timeout.saturating_sub(start.elapsed());
+            let wait = backoff(s.backoff, attempt);
+            if attempt >= s.retries
+                || outcome == JobOutcome::TimedOut
+                || left <= wait
+                || kill.load(Ordering::SeqCst)
+            {
+                let tries = if attempt > 0 {
+                    format!(" after {} attempt(s)", attempt + 1)
+                } else {
+                    String::new()
+                };
+                return Err((
+                    format!(
+                        "`{run}` {}{tries} (log: {})",
+                        outcome.describe(),
+                        job.log.display()
+                    ),
+                    None,
+                ));
+            }
+            attempt += 1;
+            runner.ui.info(format!(
+                "{}: `{run}` {}; retry {attempt} of {} in {:.1}s",
+                s.id,
+                outcome.describe(),
+                s.retries,
+                wait.as_secs_f64()
             ));
-        }
-        attempt += 1;
-        runner.ui.info(format!(
-            "{}: `{run}` {}; retry {attempt} of {} in {:.1}s",
-            s.id,
-            outcome.describe(),
-            s.retries,
-            wait.as_secs_f64()
-        ));
-        if health::wait_until(Instant::now() + wait, Instant::now() + left, kill) {
-            return Err(("interrupted".into(), None));
+            if health::wait_until(Instant::now() + wait, Instant::now() + left, kill) {
+                return Err(("interrupted".into(), None));
+            }
         }
     }
     if let Some(promote) = &s.promote {
