@@ -271,6 +271,7 @@ impl Runner {
         let start = std::time::Instant::now();
         let pid = child.id();
         let mut stopping: Option<JobOutcome> = None;
+        let mut poll = std::time::Duration::from_micros(500);
         loop {
             match child.try_wait() {
                 Ok(Some(status)) => {
@@ -300,7 +301,9 @@ impl Runner {
             } else if stopping == Some(JobOutcome::Interrupted) && start.elapsed() >= job.timeout {
                 kill_group(pid, libc::SIGKILL);
             }
-            std::thread::sleep(std::time::Duration::from_millis(10));
+            // Quick commands are noticed quickly; long ones cost little polling.
+            std::thread::sleep(poll);
+            poll = (poll * 2).min(std::time::Duration::from_millis(20));
         }
     }
 }
