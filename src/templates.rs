@@ -20,6 +20,11 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../templates/review_request.md.j2"),
     ),
     ("timeout.md", include_str!("../templates/timeout.md.j2")),
+    (
+        "release_notes.md",
+        include_str!("../templates/release_notes.md.j2"),
+    ),
+    ("record.md", include_str!("../templates/record.md.j2")),
 ];
 
 /// Ready-made `[[deploy.stage]]` blocks that `hotfix init --stages NAME` appends.

@@ -26,14 +26,14 @@ use crate::github::GitHub;
 use crate::journal::{DeployRecord, EnvRecord, Event, Journal, State};
 
 /// The release to deploy: its tag, commit, and what ran before it.
-struct Release {
+pub(crate) struct Release {
     tag: String,
     sha: git2::Oid,
     version: semver::Version,
     previous: Option<(String, git2::Oid)>,
 }
 
-fn resolve_release(
+pub(crate) fn resolve_release(
     repo: &Repo,
     cfg: &Config,
     state: Option<&State>,
@@ -177,7 +177,7 @@ fn deploy_budget(cfg: &Config, plan: &Plan) -> Duration {
             .map_or(Duration::ZERO, |m| m.duration.0)
 }
 
-fn deploy_release(
+pub(crate) fn deploy_release(
     ctx: &Context,
     repo: &Repo,
     journal: &Journal,

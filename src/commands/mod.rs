@@ -7,6 +7,7 @@ mod deploy;
 mod hook;
 mod hooks;
 mod init;
+mod log;
 mod plan;
 mod ship;
 mod start;
@@ -111,7 +112,7 @@ fn dispatch(ctx: &Context, command: Command) -> Result<Value> {
         Command::Plan(a) => plan::run(ctx, a, false),
         Command::Deploy(a) => deploy::run(ctx, a),
         Command::Rollback => deploy::rollback(ctx),
-        Command::Log => Err(Error::not_yet_available("log", "issue #6")),
+        Command::Log => log::run(ctx),
         Command::Runbook(_) => Err(Error::not_yet_available("runbook", "issue #6")),
     }
 }

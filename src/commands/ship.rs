@@ -118,7 +118,7 @@ impl Ship<'_> {
 
     fn run(&mut self, args: &ShipArgs) -> Result<Value> {
         let ui = &self.ctx.ui;
-        if self.state.phase >= Phase::Tagged {
+        if self.state.phase >= Phase::Deployed && self.state.phase != Phase::DeployFailed {
             ui.out(format!(
                 "Hotfix {} is {} already (tag {}).",
                 self.state.version,
@@ -142,16 +142,206 @@ impl Ship<'_> {
         if self.state.phase < Phase::Merged {
             self.merge(&gh, args)?;
         }
-        self.tag()?;
-        ui.out(format!(
-            "Hotfix {} is merged into {} and tagged {} ({}).\n\
-             Deploying is not yet available in this build (issue #5): `hotfix ship` stops after the tag.",
+        if self.state.phase < Phase::Tagged {
+            self.tag()?;
+        }
+        self.changed = true;
+        self.draft_release(&gh)?;
+        self.deploy(&gh, args)?;
+        self.finish(&gh)?;
+        Ok(self.summary())
+    }
+
+    /// Step 6 (end): the GitHub Release, as a draft until the deploy succeeded.
+    fn draft_release(&mut self, gh: &Client) -> Result<()> {
+        if !self.cfg.ship.release || self.state.done("release-draft") {
+            return Ok(());
+        }
+        let base = oid(&self.state.base.sha)?;
+        let merged = oid(self.state.merge_sha.as_deref().unwrap_or(""))?;
+        let commits = self.repo.commits_between(base, merged).unwrap_or_default();
+        let approvers: Vec<String> = self
+            .state
+            .approval
+            .as_ref()
+            .map(|v| {
+                v["counted"]
+                    .as_array()
+                    .map(|a| {
+                        a.iter()
+                            .filter_map(|x| x.as_str().map(String::from))
+                            .collect()
+                    })
+                    .unwrap_or_default()
+            })
+            .unwrap_or_default();
+        let body = templates::render(
+            "release_notes.md",
+            json!({
+                "version": self.state.version,
+                "incident": self.state.incident,
+                "commits": commits.iter().filter(|c| !c.summary.starts_with("Merge")).collect::<Vec<_>>(),
+                "pr_url": self.state.pr.as_ref().map(|p| p.url.clone()).unwrap_or_default(),
+                "approvers": approvers,
+                "unreleased": self.state.unreleased,
+                "base_ref": self.state.base.name,
+                "previous": self.state.previous.as_ref().map(|p| p.name.clone()),
+            }),
+        )?;
+        gh.create_release(
+            &self.state.tag,
+            &format!("Hotfix {}", self.state.version),
+            &body,
+            true,
+        )?;
+        self.state.mark("release-draft");
+        self.save()
+    }
+
+    /// Steps 7–8: deploy the tag to each environment (within `expires_after` of the last
+    /// counted approval, after the `confirm_deploy` question), then the monitor window.
+    fn deploy(&mut self, gh: &Client, args: &ShipArgs) -> Result<()> {
+        let expires = self.cfg.approval.expires_after.0;
+        if let Some(at) = self
+            .state
+            .approved_at
+            .as_deref()
+            .and_then(github::parse_time)
+            && crate::journal::now() > at + expires
+        {
+            return Err(Error::new(
+                Kind::NotApproved,
+                format!(
+                    "the last approval is older than {}: the deploy needs a fresh approval",
+                    self.cfg.approval.expires_after
+                ),
+            )
+            .hint(format!(
+                "ask a reviewer to approve PR #{} again, then run hotfix ship",
+                self.state.pr.as_ref().map_or(0, |p| p.number)
+            )));
+        }
+        let envs = self.cfg.deploy.environments.join(" → ");
+        if self.cfg.ship.confirm_deploy
+            && !self
+                .ctx
+                .ui
+                .confirm(&format!("Deploy {} to {envs}?", self.state.tag), "--yes")
+                .map_err(|e| e.after_change(true))?
+        {
+            return Err(
+                Error::paused("the deploy was not confirmed; nothing was deployed")
+                    .hint("run hotfix ship again when ready"),
+            );
+        }
+        let release = super::deploy::resolve_release(self.repo, self.cfg, Some(&self.state), None)?;
+        let _lock = self.ctx.lock(self.journal, "hotfix ship")?;
+        self.pr_comment(
+            gh,
+            "deploying",
+            &format!(":rocket: Deploying {} to {envs}.", self.state.tag),
+        )?;
+        let result = super::deploy::deploy_release(
+            self.ctx,
+            self.repo,
+            self.journal,
+            self.cfg,
+            Some(&self.state),
+            &release,
+            &super::deploy::Options {
+                contract: false,
+                only: &[],
+                force_unlock: args.force_unlock,
+            },
+        );
+        match result {
+            Ok(_) => {
+                self.state.phase = Phase::Deployed;
+                self.save()?;
+                self.pr_comment(
+                    gh,
+                    "deployed",
+                    &format!(
+                        ":white_check_mark: {} is deployed to {envs} and healthy.",
+                        self.state.tag
+                    ),
+                )?;
+                Ok(())
+            }
+            Err(e) if e.kind == Kind::Interrupted || e.kind == Kind::Paused => Err(e),
+            Err(e) => {
+                self.state.phase = Phase::DeployFailed;
+                self.save()?;
+                self.log("ship:deploy", "failed", &[("error", json!(e.message))])?;
+                let first = e.message.lines().next().unwrap_or("").to_string();
+                self.pr_comment(
+                    gh,
+                    &format!("deploy-failed-{}", crate::journal::new_run_id()),
+                    &format!(
+                        ":x: The deploy of {} failed: {first}
+
+Next: fix and run `hotfix ship` again, or `hotfix abort`.",
+                        self.state.tag
+                    ),
+                )?;
+                Err(e.hint("then run hotfix ship again: it retries the deploy of the same tag"))
+            }
+        }
+    }
+
+    /// Step 9: publish the Release, `lifecycle.post_deploy`, the audit record.
+    fn finish(&mut self, gh: &Client) -> Result<()> {
+        if self.cfg.ship.release
+            && let Some((id, true)) = gh.release_for_tag(&self.state.tag)?
+        {
+            gh.publish_release(id)?;
+        }
+        if !self.state.done("post_deploy") {
+            lifecycle::run_point(
+                &self.ctx.runner,
+                "post_deploy",
+                &self.cfg.lifecycle.post_deploy,
+                self.repo.workdir(),
+                &lifecycle::hotfix_env(&self.state),
+            )?;
+            self.state.mark("post_deploy");
+            self.save()?;
+        }
+        self.log("ship", "deployed", &[("tag", json!(self.state.tag))])?;
+        let record = super::log::render_record(self.journal, &self.state)?;
+        crate::journal::write_atomic(&self.journal.dir().join("record.md"), record.as_bytes())?;
+        let mut msg = format!(
+            "Hotfix {} is merged into {}, tagged {} and deployed to {}.",
             self.state.version,
             self.state.pr_target,
             self.state.tag,
-            short(self.state.merge_sha.as_deref().unwrap_or(""))
-        ));
-        Ok(self.summary())
+            self.cfg.deploy.environments.join(", ")
+        );
+        msg.push_str(
+            "
+Next: bring the fix back to the other branches: hotfix backport",
+        );
+        if self.cfg.ship.backport {
+            msg.push_str(" (not yet available in this build: merge it back by hand)");
+        }
+        self.ctx.ui.out(msg);
+        Ok(())
+    }
+
+    /// A PR comment at a milestone, posted once (a marker in the body says which).
+    fn pr_comment(&self, gh: &Client, milestone: &str, text: &str) -> Result<()> {
+        let Some(pr) = &self.state.pr else {
+            return Ok(());
+        };
+        let marker = format!("<!-- hotfix:{milestone} {} -->", self.state.version);
+        if gh
+            .comments(pr.number)?
+            .iter()
+            .any(|c| c.body.contains(&marker))
+        {
+            return Ok(());
+        }
+        gh.comment(pr.number, &format!("{marker}\n{text}"))
     }
 
     fn summary(&self) -> Value {

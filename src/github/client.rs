@@ -645,6 +645,45 @@ impl GitHub for Client {
         )
     }
 
+    fn release_for_tag(&self, tag: &str) -> Result<Option<(u64, bool)>> {
+        // Drafts are not found by `releases/tags/{tag}`: list them.
+        let v = self.read_ok(&self.repo_path("/releases?per_page=100"))?;
+        Ok(v.as_array().and_then(|a| {
+            a.iter()
+                .find(|r| r["tag_name"].as_str() == Some(tag))
+                .map(|r| {
+                    (
+                        r["id"].as_u64().unwrap_or(0),
+                        r["draft"].as_bool().unwrap_or(false),
+                    )
+                })
+        }))
+    }
+
+    fn create_release(&self, tag: &str, name: &str, body: &str, draft: bool) -> Result<u64> {
+        if let Some((id, _)) = self.release_for_tag(tag)? {
+            return Ok(id);
+        }
+        let payload = json!({ "tag_name": tag, "name": name, "body": body, "draft": draft, "prerelease": false });
+        self.mutate(
+            Method::POST,
+            &self.repo_path("/releases"),
+            &payload,
+            |r| (r.status == 201).then(|| Ok(r.json()["id"].as_u64().unwrap_or(0))),
+            || Ok(self.release_for_tag(tag)?.map(|(id, _)| id)),
+        )
+    }
+
+    fn publish_release(&self, id: u64) -> Result<()> {
+        self.mutate(
+            Method::PATCH,
+            &self.repo_path(&format!("/releases/{id}")),
+            &json!({ "draft": false }),
+            |r| (r.status == 200).then_some(Ok(())),
+            || Ok(None),
+        )
+    }
+
     fn set_deployment_state(
         &self,
         id: u64,

@@ -117,6 +117,11 @@ pub trait GitHub {
         payload: &serde_json::Value,
         description: &str,
     ) -> Result<Deployment>;
+    /// The release (draft or published) for a tag: `(id, draft)`.
+    fn release_for_tag(&self, tag: &str) -> Result<Option<(u64, bool)>>;
+    /// Creates the release for `tag` unless it exists; returns its id.
+    fn create_release(&self, tag: &str, name: &str, body: &str, draft: bool) -> Result<u64>;
+    fn publish_release(&self, id: u64) -> Result<()>;
     fn set_deployment_state(
         &self,
         id: u64,

@@ -7,6 +7,11 @@ use crate::harness::{TestEnv, released_repo};
 /// A git-flow repository with a hotfix started and its fix committed, a fake GitHub bound to
 /// its origin, and reviewers alice, bob, carol. `approval` is the `[approval]` table.
 fn shipping(approval: &str) -> (TestEnv, FakeRepo) {
+    shipping_with(approval, "")
+}
+
+/// Like [`shipping`], with more of `.rolloutrc` (deploy stages, say) after the approval table.
+fn shipping_with(approval: &str, more: &str) -> (TestEnv, FakeRepo) {
     let mut env = released_repo(true);
     let gh = fake_github::server().new_repo(&env.origin);
     gh.apply_env(&mut env);
@@ -23,7 +28,7 @@ fn shipping(approval: &str) -> (TestEnv, FakeRepo) {
     };
     env.commit_file(
         ".rolloutrc",
-        &format!("[approval]\nreviewers = [\"alice\", \"bob\"]\n{poll}{approval}\n"),
+        &format!("[ship]\nconfirm_deploy = false\n\n[approval]\nreviewers = [\"alice\", \"bob\"]\n{poll}{approval}\n{more}"),
         "team policy",
     );
     env.git(&["push", "-q", "origin", "main"]);
@@ -103,7 +108,32 @@ fn two_approvals_on_the_head_merge_and_tag() {
         "annotated"
     );
     let st = env.hotfix(&["status", "--json"]).json()["result"].clone();
-    assert_eq!(st["phase"], "tagged");
+    assert_eq!(st["phase"], "deployed");
+    // One Deployment of the tag's commit with a success status, and the Release published.
+    let deps = gh.deployments();
+    assert_eq!(deps.len(), 1);
+    assert_eq!(deps[0].sha, main);
+    assert_eq!(
+        deps[0].statuses.last().map(|(s, _)| s.as_str()),
+        Some("success")
+    );
+    let releases = gh.releases();
+    assert_eq!(releases.len(), 1);
+    assert!(!releases[0].draft, "published after the deploy");
+    assert!(
+        gh.comments(pr.number)
+            .iter()
+            .any(|c| c.contains("is deployed to production"))
+    );
+    // A rerun after the work is done changes nothing.
+    let again = env.hotfix(&["ship"]);
+    again.ok();
+    assert!(
+        again.stdout.contains("deployed already"),
+        "{}",
+        again.stdout
+    );
+    assert_eq!(gh.deployments().len(), 1);
     assert_eq!(
         st["approvals"]
             .as_array()
@@ -513,4 +543,75 @@ fn a_primary_rate_limit_waits_for_the_reset() {
     let run = env.hotfix(&["ship", "--no-wait"]);
     run.code(3);
     assert!(run.stderr.contains("primary rate limit"), "{}", run.stderr);
+}
+
+/// Ships up to an approved PR (one approval by alice).
+fn approved(env: &TestEnv, gh: &FakeRepo) -> u64 {
+    env.hotfix(&["ship", "--no-wait"]).code(3);
+    let n = gh.prs()[0].number;
+    gh.review(n, "alice", "APPROVED", None, None);
+    n
+}
+
+#[test]
+fn a_failing_health_gate_after_the_merge_rolls_production_back() {
+    let stages = "[[deploy.stage]]\nid = \"api\"\nrun = \"true\"\nrollback = \"touch rolled-back\"\n[deploy.stage.health]\ncommand = \"false\"\ninterval = \"10ms\"\ntimeout = \"1s\"\n";
+    let (env, gh) = shipping_with("min_approvals = 1", stages);
+    let n = approved(&env, &gh);
+    let run = env.hotfix(&["ship"]);
+    run.code(1);
+    assert!(run.stderr.contains("rolled back"), "{}", run.stderr);
+    assert!(
+        env.work
+            .join(".git/hotfix/worktrees/v1.3.1/rolled-back")
+            .exists(),
+        "the rollback ran in the release worktree"
+    );
+    let d = &gh.deployments()[0];
+    assert_eq!(d.statuses.last().map(|(s, _)| s.as_str()), Some("failure"));
+    assert!(
+        gh.comments(n).iter().any(|c| c.contains("failed")),
+        "{:?}",
+        gh.comments(n)
+    );
+    let st = env.hotfix(&["status", "--json"]).json()["result"].clone();
+    assert_eq!(st["phase"], "deploy-failed");
+    assert_eq!(st["next_command"], "hotfix ship");
+    assert!(
+        gh.releases().iter().all(|r| r.draft),
+        "the release stays a draft"
+    );
+}
+
+#[test]
+fn without_a_terminal_the_deploy_question_needs_yes_and_resumes() {
+    let (mut env, gh) = shipping_with("min_approvals = 1", "");
+    let n = approved(&env, &gh);
+    // Ask before deploying (the test configuration turns the question off).
+    env.set_env("HOTFIX_SHIP_CONFIRM_DEPLOY", "true");
+    let run = env.hotfix(&["ship"]);
+    run.code(3);
+    assert!(run.stderr.contains("--yes"), "{}", run.stderr);
+    assert!(gh.pr(n).merged, "merged and tagged before the question");
+    assert!(
+        gh.deployments().is_empty(),
+        "nothing deployed without an answer"
+    );
+    env.hotfix(&["ship", "--yes"]).ok();
+    assert_eq!(gh.deployments().len(), 1);
+}
+
+#[test]
+fn an_approval_older_than_expires_after_at_deploy_time_is_exit_4() {
+    let (mut env, gh) = shipping_with("min_approvals = 1\nexpires_after = \"1h\"", "");
+    let n = approved(&env, &gh);
+    env.set_env("HOTFIX_SHIP_CONFIRM_DEPLOY", "true");
+    // Merged and tagged, then the deploy waits for a confirmation that comes two hours later.
+    env.hotfix(&["ship"]).code(3);
+    env.set_env("HOTFIX_TEST_CLOCK_OFFSET", &(2 * 3600).to_string());
+    let run = env.hotfix(&["ship", "--yes"]);
+    run.code(4);
+    assert!(run.stderr.contains("fresh approval"), "{}", run.stderr);
+    assert!(gh.pr(n).merged);
+    assert!(gh.deployments().is_empty());
 }
