@@ -12,7 +12,8 @@
 //! and on a reused one, and the matching of each group of changed files by extension.
 //!
 //! Environment: SELECTION_RUNS (default 30), SELECTION_RULES (500), SELECTION_FILES (10000),
-//! SELECTION_BREAKDOWN=0 to skip the per-extension breakdown.
+//! SELECTION_BREAKDOWN=0 to skip the per-extension breakdown, SELECTION_FIXTURE=rust for the
+//! worst case instead (a Rust monorepo: every glob ends in `*.rs`, see `rust_rules`).
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -124,6 +125,38 @@ fn changed_files(n: usize, n_rules: usize, rng: &mut Rng) -> Vec<String> {
         .collect()
 }
 
+/// SELECTION_FIXTURE=rust: a Rust monorepo, the worst shape for globset: every rule's globs
+/// end in `*.rs`, so every changed `.rs` file is tried against the regex of every such glob one
+/// after the other (globset's "required extension" strategy).
+fn rust_rules(n: usize) -> Vec<TestRule> {
+    (0..n)
+        .map(|i| TestRule {
+            name: format!("crate-{i}"),
+            paths: vec![
+                Glob(format!("crates/c{i}/src/**/*.rs")),
+                Glob(format!("crates/c{i}/tests/**/*.rs")),
+                Glob(format!("crates/c{i}/Cargo.toml")),
+            ],
+            run: format!("cargo test -p c{i}"),
+        })
+        .collect()
+}
+
+fn rust_changed_files(n: usize, n_rules: usize, rng: &mut Rng) -> Vec<String> {
+    (0..n)
+        .map(|k| {
+            let i = rng.below(n_rules);
+            let f = rng.below(1000);
+            match k % 20 {
+                0 => format!("docs/page{f}.md"),
+                1 => format!("crates/c{i}/Cargo.toml"),
+                2 | 3 => format!("crates/c{i}/tests/it{f}.rs"),
+                _ => format!("crates/c{i}/src/m{}/f{f}.rs", rng.below(20)),
+            }
+        })
+        .collect()
+}
+
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
@@ -207,15 +240,28 @@ fn main() {
     let n_rules = env_usize("SELECTION_RULES", 500).max(1);
     let n_files = env_usize("SELECTION_FILES", 10_000);
 
+    let rust = match std::env::var("SELECTION_FIXTURE").as_deref() {
+        Err(_) | Ok("") | Ok("mixed") => false,
+        Ok("rust") => true,
+        Ok(other) => panic!("SELECTION_FIXTURE={other:?}: expected \"mixed\" or \"rust\""),
+    };
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
     let tests = Tests {
         smoke: vec!["make smoke".into()],
         full: Some("make test".into()),
         unmatched: Unmatched::Full,
-        rule: rules(n_rules),
+        rule: if rust {
+            rust_rules(n_rules)
+        } else {
+            rules(n_rules)
+        },
         ..Tests::default()
     };
-    let changed = changed_files(n_files, n_rules, &mut rng);
+    let changed = if rust {
+        rust_changed_files(n_files, n_rules, &mut rng)
+    } else {
+        changed_files(n_files, n_rules, &mut rng)
+    };
     let n_globs: usize = tests.rule.iter().map(|r| r.paths.len()).sum();
 
     // Sanity: the selection is what the fixture intends.
@@ -226,7 +272,8 @@ fn main() {
         .find(|s| s.rule == "full")
         .map_or(0, |s| s.files.len());
     println!(
-        "selection: {n_rules} rules, {n_globs} globs, {} changed files → {} rules selected (incl. full), {full_files} files matched no rule",
+        "selection ({} fixture): {n_rules} rules, {n_globs} globs, {} changed files → {} rules selected (incl. full), {full_files} files matched no rule",
+        if rust { "rust" } else { "mixed" },
         changed.len(),
         sel.selected.len(),
     );

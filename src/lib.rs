@@ -6,6 +6,7 @@
 //! (git, ui). Arrows point down.
 
 pub mod approval;
+pub mod backport;
 pub mod branching;
 pub mod cli;
 pub mod commands;

@@ -180,6 +180,7 @@ pub fn run(ctx: &Context, args: StartArgs) -> Result<Value> {
         approval: None,
         approved_at: None,
         merge_sha: None,
+        backport: Vec::new(),
     };
 
     ctx.ui.info(format!(

@@ -323,6 +323,140 @@ impl Repo {
             .collect()
     }
 
+    // ----- in-memory history edits (no working tree): backports -----
+
+    /// The signature for commits the tool makes: the user's identity; `GIT_COMMITTER_DATE` is
+    /// honoured (as git does), so pinned-date environments stay reproducible.
+    fn committer(&self) -> Result<git2::Signature<'static>> {
+        let sig = self
+            .inner
+            .signature()
+            .map_err(|e| git_err("reading user.name / user.email", e))?;
+        if let Ok(d) = std::env::var("GIT_COMMITTER_DATE")
+            && let Ok(t) = humantime::parse_rfc3339_weak(d.trim_end_matches('Z'))
+        {
+            let secs = t
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_secs() as i64)
+                .unwrap_or(0);
+            return git2::Signature::new(
+                sig.name().unwrap_or("hotfix"),
+                sig.email().unwrap_or(""),
+                &git2::Time::new(secs, 0),
+            )
+            .map_err(|e| git_err("making a signature", e));
+        }
+        Ok(sig)
+    }
+
+    /// Cherry-picks `commit` onto `onto` without touching the working tree, adding the `-x`
+    /// trailer. The author is kept; the committer is the user.
+    pub fn pick_in_memory(&self, onto: Oid, commit: Oid) -> Result<Picked> {
+        let r = &self.inner;
+        let what = |e| git_err(format!("cherry-picking {commit} onto {onto}"), e);
+        let c = r.find_commit(commit).map_err(what)?;
+        let base = r.find_commit(onto).map_err(what)?;
+        let mut index = r.cherrypick_commit(&c, &base, 0, None).map_err(what)?;
+        if index.has_conflicts() {
+            return Ok(Picked::Conflict);
+        }
+        let tree_id = index.write_tree_to(r).map_err(what)?;
+        if tree_id == base.tree_id() {
+            return Ok(Picked::Empty);
+        }
+        let tree = r.find_tree(tree_id).map_err(what)?;
+        let msg = with_pick_trailer(c.message().unwrap_or(""), &commit.to_string());
+        let new = r
+            .commit(None, &c.author(), &self.committer()?, &msg, &tree, &[&base])
+            .map_err(what)?;
+        Ok(Picked::Committed(new))
+    }
+
+    /// Merges `theirs` into `ours` without touching the working tree: a merge commit with both
+    /// parents (`--no-ff`), or `None` on a conflict.
+    pub fn merge_in_memory(&self, ours: Oid, theirs: Oid, message: &str) -> Result<Option<Oid>> {
+        let r = &self.inner;
+        let what = |e| git_err(format!("merging {theirs} into {ours}"), e);
+        let a = r.find_commit(ours).map_err(what)?;
+        let b = r.find_commit(theirs).map_err(what)?;
+        let mut index = r.merge_commits(&a, &b, None).map_err(what)?;
+        if index.has_conflicts() {
+            return Ok(None);
+        }
+        let tree_id = index.write_tree_to(r).map_err(what)?;
+        let tree = r.find_tree(tree_id).map_err(what)?;
+        let sig = self.committer()?;
+        r.commit(None, &sig, &sig, message, &tree, &[&a, &b])
+            .map(Some)
+            .map_err(what)
+    }
+
+    /// The patch id of a (non-merge) commit: equal for the same change wherever it was applied.
+    pub fn patch_id(&self, commit: Oid) -> Option<Oid> {
+        let c = self.inner.find_commit(commit).ok()?;
+        if c.parent_count() != 1 {
+            return None;
+        }
+        let parent = c.parent(0).ok()?.tree().ok()?;
+        let diff = self
+            .inner
+            .diff_tree_to_tree(Some(&parent), Some(&c.tree().ok()?), None)
+            .ok()?;
+        diff.patchid(None).ok()
+    }
+
+    /// Commits on `tip` since it forked from `other` (`other..tip`, first-parent not required).
+    pub fn commits_since_fork(&self, tip: Oid, other: Oid) -> Result<Vec<Oid>> {
+        let base = self.inner.merge_base(tip, other).ok();
+        let mut walk = self
+            .inner
+            .revwalk()
+            .map_err(|e| git_err("walking history", e))?;
+        walk.push(tip).map_err(|e| git_err("walking history", e))?;
+        if let Some(b) = base {
+            walk.hide(b).map_err(|e| git_err("walking history", e))?;
+        }
+        walk.map(|o| o.map_err(|e| git_err("walking history", e)))
+            .collect()
+    }
+
+    /// The full message of a commit.
+    pub fn message(&self, commit: Oid) -> Option<String> {
+        self.inner
+            .find_commit(commit)
+            .ok()
+            .and_then(|c| c.message().ok().map(str::to_string))
+    }
+
+    /// Moves a local branch to `new` if it is a fast-forward (never rewrites it). Returns
+    /// whether it moved. The checked-out branch is left alone.
+    pub fn fast_forward_local(&self, branch: &str, new: Oid) -> Result<bool> {
+        let Some(old) = self.local_branch(branch) else {
+            return Ok(false);
+        };
+        if old == new
+            || !self.is_ancestor(old, new)
+            || self.current_branch().as_deref() == Some(branch)
+        {
+            return Ok(false);
+        }
+        if self.runner.dry_run {
+            self.runner
+                .ui
+                .would(format!("git branch -f {branch} {new}  (fast-forward)"));
+            return Ok(true);
+        }
+        self.inner
+            .reference(
+                &format!("refs/heads/{branch}"),
+                new,
+                true,
+                &format!("hotfix: fast-forward {branch}"),
+            )
+            .map_err(|e| git_err(format!("fast-forwarding {branch}"), e))?;
+        Ok(true)
+    }
+
     // ----- operations that change something: always through the runner or `mutate` -----
 
     fn run_git(&self, what: &str, args: &[&str]) -> Result<Output> {
@@ -491,6 +625,30 @@ impl Repo {
         }
         Ok(())
     }
+}
+
+/// What an in-memory cherry-pick did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Picked {
+    Committed(Oid),
+    /// The change is already there: nothing to commit.
+    Empty,
+    Conflict,
+}
+
+/// Appends `(cherry picked from commit …)` as `git cherry-pick -x` does.
+pub fn with_pick_trailer(message: &str, sha: &str) -> String {
+    let msg = message.trim_end();
+    let last_para = msg.rsplit("\n\n").next().unwrap_or("");
+    let is_trailers = !last_para.is_empty()
+        && msg.contains("\n\n")
+        && last_para.lines().all(|l| {
+            l.split_once(": ")
+                .is_some_and(|(k, _)| !k.is_empty() && !k.contains(' '))
+                || l.starts_with("(cherry picked from commit")
+        });
+    let sep = if is_trailers { "\n" } else { "\n\n" };
+    format!("{msg}{sep}(cherry picked from commit {sha})\n")
 }
 
 /// What a cherry-pick did.

@@ -133,6 +133,51 @@ pub struct State {
     pub approved_at: Option<String>,
     #[serde(default)]
     pub merge_sha: Option<String>,
+    /// The merge-back, target by target.
+    #[serde(default)]
+    pub backport: Vec<BackportTarget>,
+}
+
+/// One merge-back target and where it is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BackportTarget {
+    pub target: String,
+    /// `merge` (the tag, `--no-ff`) or `cherry-pick` (the hotfix commits, `-x`).
+    pub method: String,
+    pub state: BackportState,
+    /// The remote target's commit before the backport began (for `--abort`).
+    #[serde(default)]
+    pub before: Option<String>,
+    /// The commit the target should get.
+    #[serde(default)]
+    pub result: Option<String>,
+    /// Commits not applied yet (a conflict stopped the picks).
+    #[serde(default)]
+    pub remaining: Vec<String>,
+    /// What happened to each commit ("abc1234 already on develop (ancestor)").
+    #[serde(default)]
+    pub report: Vec<String>,
+    /// The pull request proposing it, in `pr` mode.
+    #[serde(default)]
+    pub pr: Option<u64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum BackportState {
+    Pending,
+    /// Stopped on a conflict on the temporary branch.
+    Conflict,
+    /// Applied in memory, not yet pushed or proposed.
+    Ready,
+    /// Everything was there already.
+    AlreadyThere,
+    Pushed,
+    PrOpen,
+    Merged,
+    Skipped,
+    /// No such branch on the remote.
+    Missing,
 }
 
 /// One test command's outcome as recorded.

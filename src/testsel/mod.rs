@@ -27,16 +27,41 @@ pub struct Selection {
 }
 
 /// The compiled rules of a `[tests]` table.
+///
+/// Globs are grouped by their literal leading directories (`services/billing/` for
+/// `services/billing/**/*.rs`), each group compiled into one glob set; a changed file is only
+/// matched against the groups of its own ancestor directories (and the globs with no literal
+/// prefix). With hundreds of rules that all end in `*.rs`, this keeps matching proportional to
+/// the rules that could apply rather than to all of them.
 pub struct Matcher {
-    set: GlobSet,
-    /// For each glob in `set`, the index of its rule.
-    owner: Vec<usize>,
+    /// Literal directory prefix ("" for none) → (compiled globs, the rule of each glob).
+    groups: std::collections::HashMap<String, (GlobSet, Vec<usize>)>,
+    /// The longest prefix depth in use, to bound the ancestor walk.
+    max_depth: usize,
+}
+
+/// The literal leading directories of a glob: `a/b/` for `a/b/**/*.rs`, "" for `**/x`.
+fn literal_prefix(glob: &str) -> String {
+    let mut prefix = String::new();
+    let mut parts = glob.split('/').peekable();
+    while let Some(part) = parts.next() {
+        if parts.peek().is_none()
+            || part
+                .chars()
+                .any(|c| matches!(c, '*' | '?' | '[' | '{' | '\\'))
+        {
+            break;
+        }
+        prefix.push_str(part);
+        prefix.push('/');
+    }
+    prefix
 }
 
 impl Matcher {
     pub fn new(tests: &Tests) -> Result<Matcher> {
-        let mut b = GlobSetBuilder::new();
-        let mut owner = Vec::new();
+        let mut builders: std::collections::HashMap<String, (GlobSetBuilder, Vec<usize>)> =
+            std::collections::HashMap::new();
         for (i, rule) in tests.rule.iter().enumerate() {
             for g in &rule.paths {
                 let glob = GlobBuilder::new(&g.0)
@@ -48,14 +73,23 @@ impl Matcher {
                             rule.name, g.0
                         ))
                     })?;
-                b.add(glob);
-                owner.push(i);
+                let entry = builders
+                    .entry(literal_prefix(&g.0))
+                    .or_insert_with(|| (GlobSetBuilder::new(), Vec::new()));
+                entry.0.add(glob);
+                entry.1.push(i);
             }
         }
-        let set = b
-            .build()
-            .map_err(|e| Error::config(format!("tests.rule globs: {e}")))?;
-        Ok(Matcher { set, owner })
+        let mut groups = std::collections::HashMap::new();
+        let mut max_depth = 0;
+        for (prefix, (b, owner)) in builders {
+            max_depth = max_depth.max(prefix.matches('/').count());
+            let set = b
+                .build()
+                .map_err(|e| Error::config(format!("tests.rule globs: {e}")))?;
+            groups.insert(prefix, (set, owner));
+        }
+        Ok(Matcher { groups, max_depth })
     }
 
     /// For each rule, the changed files it matches; and the files no rule matches.
@@ -65,20 +99,34 @@ impl Matcher {
         let mut hits = Vec::new();
         let mut seen = vec![usize::MAX; n_rules];
         for (fi, file) in changed.iter().enumerate() {
-            self.set.matches_into(file, &mut hits);
-            if hits.is_empty() {
-                unmatched.push(file.clone());
-                continue;
-            }
-            for &g in &hits {
-                let r = self.owner[g];
-                // A file matched by several globs of one rule is listed once.
-                if seen[r] != fi {
-                    seen[r] = fi;
-                    by_rule[r].push(file.clone());
+            let mut matched = false;
+            // "" and every ancestor directory of the file, up to the deepest prefix in use.
+            let mut ends: Vec<usize> = vec![0];
+            ends.extend(
+                file.match_indices('/')
+                    .map(|(i, _)| i + 1)
+                    .take(self.max_depth),
+            );
+            for end in ends {
+                let Some((set, owner)) = self.groups.get(&file[..end]) else {
+                    continue;
+                };
+                set.matches_into(file, &mut hits);
+                for &g in &hits {
+                    matched = true;
+                    let r = owner[g];
+                    // A file matched by several globs of one rule is listed once.
+                    if seen[r] != fi {
+                        seen[r] = fi;
+                        by_rule[r].push(file.clone());
+                    }
                 }
             }
+            if !matched {
+                unmatched.push(file.clone());
+            }
         }
+        // Rules list their files in the order the files were given.
         (by_rule, unmatched)
     }
 }
@@ -222,6 +270,35 @@ mod tests {
         let e = select(&tests(Unmatched::Fail), &files(&["README.md"]), false).unwrap_err();
         assert_eq!(e.exit_code(), 2);
         assert!(e.message.contains("README.md"));
+    }
+
+    #[test]
+    fn literal_prefixes_stop_at_the_first_pattern() {
+        assert_eq!(literal_prefix("services/billing/**"), "services/billing/");
+        assert_eq!(literal_prefix("libs/a/src/**/*.rs"), "libs/a/src/");
+        assert_eq!(literal_prefix("**/*.rs"), "");
+        assert_eq!(literal_prefix("README.md"), "");
+        assert_eq!(literal_prefix("api/*.rs"), "api/");
+        assert_eq!(literal_prefix("a{b,c}/x"), "");
+    }
+
+    #[test]
+    fn rules_with_and_without_prefixes_match_together() {
+        let mut t = tests(Unmatched::Smoke);
+        t.rule.push(TestRule {
+            name: "rust".into(),
+            paths: vec![Glob("**/*.rs".into())],
+            run: "cargo test".into(),
+        });
+        let s = select(
+            &t,
+            &files(&["services/billing/a.rs", "x/y.rs", "README.md"]),
+            false,
+        )
+        .unwrap();
+        let names: Vec<&str> = s.selected.iter().map(|x| x.rule.as_str()).collect();
+        assert_eq!(names, ["billing", "rust"]);
+        assert_eq!(s.selected[1].files, ["services/billing/a.rs", "x/y.rs"]);
     }
 
     #[test]
