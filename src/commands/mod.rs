@@ -2,6 +2,7 @@
 //! envelope and turns the outcome into the process exit code (through `error::Kind` only).
 
 mod abort;
+mod backport;
 mod config;
 mod deploy;
 mod hook;
@@ -108,7 +109,7 @@ fn dispatch(ctx: &Context, command: Command) -> Result<Value> {
         Command::Hooks(c) => hooks::run(ctx, c),
         Command::Hook(a) => hook::run(ctx, a),
         Command::Ship(a) => ship::run(ctx, a),
-        Command::Backport(_) => Err(Error::not_yet_available("backport", "issue #6")),
+        Command::Backport(a) => backport::run(ctx, a),
         Command::Plan(a) => plan::run(ctx, a, false),
         Command::Deploy(a) => deploy::run(ctx, a),
         Command::Rollback => deploy::rollback(ctx),

@@ -328,25 +328,33 @@ impl Repo {
     /// The signature for commits the tool makes: the user's identity; `GIT_COMMITTER_DATE` is
     /// honoured (as git does), so pinned-date environments stay reproducible.
     fn committer(&self) -> Result<git2::Signature<'static>> {
-        let sig = self
-            .inner
-            .signature()
-            .map_err(|e| git_err("reading user.name / user.email", e))?;
-        if let Ok(d) = std::env::var("GIT_COMMITTER_DATE")
-            && let Ok(t) = humantime::parse_rfc3339_weak(d.trim_end_matches('Z'))
-        {
-            let secs = t
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_secs() as i64)
-                .unwrap_or(0);
-            return git2::Signature::new(
-                sig.name().unwrap_or("hotfix"),
-                sig.email().unwrap_or(""),
-                &git2::Time::new(secs, 0),
-            )
-            .map_err(|e| git_err("making a signature", e));
-        }
-        Ok(sig)
+        // As git does: GIT_COMMITTER_* first, then user.name / user.email.
+        let cfg = self.inner.config().ok();
+        let from_cfg = |k: &str| cfg.as_ref().and_then(|c| c.get_string(k).ok());
+        let name = std::env::var("GIT_COMMITTER_NAME")
+            .ok()
+            .or_else(|| from_cfg("user.name"));
+        let email = std::env::var("GIT_COMMITTER_EMAIL")
+            .ok()
+            .or_else(|| from_cfg("user.email"));
+        let (Some(name), Some(email)) = (name, email) else {
+            return Err(Error::precondition("git does not know who you are (user.name / user.email)")
+                .hint("git config --global user.name \"Your Name\"; git config --global user.email you@example.com"));
+        };
+        let when = std::env::var("GIT_COMMITTER_DATE")
+            .ok()
+            .and_then(|d| humantime::parse_rfc3339_weak(d.trim_end_matches('Z')).ok());
+        let sig = match when {
+            Some(t) => {
+                let secs = t
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map(|d| d.as_secs() as i64)
+                    .unwrap_or(0);
+                git2::Signature::new(&name, &email, &git2::Time::new(secs, 0))
+            }
+            None => git2::Signature::now(&name, &email),
+        };
+        sig.map_err(|e| git_err("making a signature", e))
     }
 
     /// Cherry-picks `commit` onto `onto` without touching the working tree, adding the `-x`
@@ -602,6 +610,84 @@ impl Repo {
             "cherry-picking {sha} failed:\n{}",
             out.text()
         )))
+    }
+
+    /// Creates (or resets) `branch` at `at` and checks it out (`git switch -C`).
+    pub fn switch_reset(&self, branch: &str, at: Oid) -> Result<()> {
+        let at = at.to_string();
+        self.run_git(
+            &format!("switching to {branch}"),
+            &["switch", "--quiet", "--no-guess", "-C", branch, &at],
+        )
+        .map(|_| ())
+    }
+
+    /// Is a merge stopped on a conflict?
+    pub fn merge_in_progress(&self) -> bool {
+        self.git_dir().join("MERGE_HEAD").exists()
+    }
+
+    /// Starts `git merge --no-ff` of `rev` in the working tree; `false` when it stopped on a
+    /// conflict.
+    pub fn merge_no_ff(&self, rev: &str, message: &str) -> Result<bool> {
+        let out = self.runner.git(
+            &self.workdir,
+            &["merge", "--no-ff", "--no-edit", "-m", message, rev],
+        )?;
+        Ok(out.success())
+    }
+
+    /// Finishes a resolved merge or cherry-pick (no editor).
+    pub fn conclude(&self) -> Result<()> {
+        if self.cherry_pick_in_progress() {
+            return self.cherry_pick_continue();
+        }
+        if self.merge_in_progress() {
+            self.run_git(
+                "committing the merge",
+                &["-c", "core.editor=true", "commit", "--no-edit"],
+            )?;
+        }
+        Ok(())
+    }
+
+    /// Abandons a stopped merge or cherry-pick.
+    pub fn abandon_operation(&self) -> Result<()> {
+        self.cherry_pick_abort()?;
+        if self.merge_in_progress() {
+            self.run_git("aborting the merge", &["merge", "--abort"])?;
+        }
+        Ok(())
+    }
+
+    /// Deletes a branch on the remote (`git push --delete`); a branch already gone is fine.
+    pub fn delete_remote_branch(&self, remote: &str, branch: &str) -> Result<()> {
+        if self.remote_branch(remote, branch).is_none() {
+            return Ok(());
+        }
+        self.run_git(
+            &format!("deleting {branch} on {remote}"),
+            &["push", "--quiet", remote, "--delete", branch],
+        )
+        .map(|_| ())
+    }
+
+    /// `git push --atomic --force-with-lease` of several `(sha, branch, expected)` at once.
+    pub fn push_with_lease(
+        &self,
+        remote: &str,
+        moves: &[(String, String, String)],
+    ) -> Result<Output> {
+        let mut args: Vec<String> = vec!["push".into(), "--atomic".into(), "--porcelain".into()];
+        for (_, branch, expected) in moves {
+            args.push(format!("--force-with-lease=refs/heads/{branch}:{expected}"));
+        }
+        args.push(remote.into());
+        for (sha, branch, _) in moves {
+            args.push(format!("{sha}:refs/heads/{branch}"));
+        }
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        self.runner.git(&self.workdir, &args)
     }
 
     /// `git cherry-pick --continue` (with the message git prepared, no editor).

@@ -160,6 +160,9 @@ pub struct BackportTarget {
     /// The pull request proposing it, in `pr` mode.
     #[serde(default)]
     pub pr: Option<u64>,
+    /// The branch the user was on before a conflict was handed over.
+    #[serde(default)]
+    pub return_to: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

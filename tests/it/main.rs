@@ -1,5 +1,6 @@
 //! The one integration-test binary: real repositories, real git, the real `hotfix` binary.
 
+mod backport;
 mod cli;
 mod config;
 mod deploy;

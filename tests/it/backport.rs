@@ -1,0 +1,354 @@
+//! The whole path for each model — start → commit → ship → deploy → backport — and the
+//! backport's conflict hand-over (`--continue`, `--skip`, `--abort`), reruns and PR mode.
+
+use crate::fake_github::{self, FakeRepo};
+use crate::harness::{TestEnv, released_repo};
+
+fn origin_ref(env: &TestEnv, r: &str) -> Option<String> {
+    let out = env.git_output(&env.origin, &["rev-parse", "--verify", "-q", r]);
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
+}
+
+/// Binds a fake GitHub to `env`, commits `.rolloutrc` (with `rc`) to main, pushes.
+fn with_github(env: &mut TestEnv, rc: &str) -> FakeRepo {
+    let gh = fake_github::server().new_repo(&env.origin);
+    gh.apply_env(env);
+    gh.add_user("alice", "alice@example.com");
+    gh.add_user("bob", "bob@example.com");
+    env.commit_file(
+        ".rolloutrc",
+        &format!("[ship]\nconfirm_deploy = false\nbackport = true\n[approval]\npoll_interval = \"20ms\"\n{rc}"),
+        "team policy",
+    );
+    env.git(&["push", "-q", "origin", "HEAD"]);
+    gh
+}
+
+/// Starts, commits the fix to `file`, ships with two approvals; returns the PR number.
+fn ship_fix(env: &TestEnv, gh: &FakeRepo, file: &str) -> u64 {
+    env.hotfix(&["start"]).ok();
+    env.commit_file(file, "fixed\n", "Fix the outage");
+    env.hotfix(&["ship", "--no-wait"]).code(3);
+    let n = gh.prs()[0].number;
+    gh.review(n, "alice", "APPROVED", None, None);
+    gh.review(n, "bob", "APPROVED", None, None);
+    env.hotfix(&["ship"]).ok();
+    n
+}
+
+fn file_at(env: &TestEnv, rev: &str, path: &str) -> Option<String> {
+    let out = env.git_output(&env.origin, &["show", &format!("{rev}:{path}")]);
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+#[track_caller]
+fn nothing_in_progress(env: &TestEnv) {
+    let st = env.hotfix(&["status", "--json"]).json()["result"].clone();
+    assert_eq!(st["in_progress"], false, "{st}");
+}
+
+#[test]
+fn git_flow_end_to_end_leaves_every_branch_with_the_fix() {
+    let mut env = released_repo(true);
+    let gh = with_github(&mut env, "");
+    // develop must carry .rolloutrc too (a real git-flow repository would).
+    env.git(&["push", "-q", "origin", "main:develop", "--force"]);
+    let develop_before = origin_ref(&env, "develop").unwrap();
+    let n = ship_fix(&env, &gh, "fix.txt");
+    let run = env.hotfix(&["backport"]);
+    run.ok();
+    // One PR merged; the tag on the merge commit on main; develop has the tag merged --no-ff.
+    assert!(gh.pr(n).merged);
+    assert_eq!(gh.prs().len(), 1);
+    let main = origin_ref(&env, "main").unwrap();
+    assert_eq!(
+        origin_ref(&env, "v1.3.1^{commit}").as_deref(),
+        Some(main.as_str())
+    );
+    let develop = origin_ref(&env, "develop").unwrap();
+    let parents = env.git_in(&env.origin, &["rev-list", "--parents", "-n1", "develop"]);
+    let parents: Vec<&str> = parents.split(' ').skip(1).collect();
+    assert_eq!(
+        parents,
+        [develop_before.as_str(), main.as_str()],
+        "a --no-ff merge of the tag into develop"
+    );
+    assert_eq!(
+        env.git_in(&env.origin, &["log", "-1", "--format=%s", &develop]),
+        "Merge tag 'v1.3.1' into develop"
+    );
+    assert_eq!(
+        file_at(&env, "develop", "fix.txt").as_deref(),
+        Some("fixed\n")
+    );
+    // The hotfix branch is gone here and there, one Deployment succeeded, nothing in progress.
+    assert!(origin_ref(&env, "refs/heads/hotfix/1.3.1").is_none());
+    assert!(env.git(&["branch", "--list", "hotfix/1.3.1"]).is_empty());
+    let deps = gh.deployments();
+    assert_eq!(deps.len(), 1);
+    assert_eq!(
+        deps[0].statuses.last().map(|(s, _)| s.as_str()),
+        Some("success")
+    );
+    nothing_in_progress(&env);
+    let record =
+        std::fs::read_to_string(env.work.join(".git/hotfix/done/1.3.1/record.md")).unwrap();
+    assert!(
+        record.contains("alice") && record.contains("bob"),
+        "{record}"
+    );
+    assert!(record.contains("backport"), "{record}");
+    gh.assert_no_schema_violations();
+
+    // A rerun changes nothing and says why for each commit.
+    let again = env.hotfix(&["backport"]);
+    again.ok();
+    assert!(
+        again.stdout.contains("already on develop (ancestor"),
+        "{}",
+        again.stdout
+    );
+    assert_eq!(
+        origin_ref(&env, "develop").as_deref(),
+        Some(develop.as_str())
+    );
+}
+
+#[test]
+fn release_branch_end_to_end_cherry_picks_to_main_and_newer_lines() {
+    let mut env = TestEnv::new();
+    env.commit_file("app.txt", "1.3\n", "initial");
+    env.git(&["tag", "-a", "v1.3.0", "-m", "r"]);
+    env.git(&["branch", "release/1.3"]);
+    env.commit_file("app.txt", "1.4\n", "1.4 work");
+    env.git(&["tag", "-a", "v1.4.0", "-m", "r"]);
+    env.git(&["branch", "release/1.4"]);
+    env.git(&[
+        "push",
+        "-q",
+        "origin",
+        "main",
+        "release/1.3",
+        "release/1.4",
+        "--tags",
+    ]);
+    let gh = with_github(&mut env, "");
+    // .rolloutrc went to main; put it on the release lines too.
+    for b in ["release/1.3", "release/1.4"] {
+        env.git(&["push", "-q", "origin", &format!("main:{b}"), "--force"]);
+    }
+    env.git(&["fetch", "-q", "origin"]);
+    env.hotfix(&["start", "--from", "release/1.3", "1.3.1"])
+        .ok();
+    env.commit_file("fix.txt", "fixed\n", "Fix the outage");
+    env.hotfix(&["ship", "--no-wait"]).code(3);
+    let n = gh.prs()[0].number;
+    assert_eq!(gh.pr(n).base, "release/1.3");
+    gh.review(n, "alice", "APPROVED", None, None);
+    env.hotfix(&["ship"]).ok();
+    env.hotfix(&["backport"]).ok();
+    for b in ["main", "release/1.4"] {
+        assert_eq!(
+            file_at(&env, b, "fix.txt").as_deref(),
+            Some("fixed\n"),
+            "{b}"
+        );
+        let msg = env.git_in(&env.origin, &["log", "-1", "--format=%B", b]);
+        assert!(msg.contains("(cherry picked from commit"), "{b}: {msg}");
+    }
+    assert!(origin_ref(&env, "refs/tags/v1.3.1").is_some());
+    nothing_in_progress(&env);
+}
+
+#[test]
+fn trunk_end_to_end_needs_no_backport() {
+    let mut env = released_repo(false);
+    let gh = with_github(&mut env, "");
+    let n = ship_fix(&env, &gh, "fix.txt");
+    assert!(gh.pr(n).merged);
+    env.hotfix(&["backport"]).ok();
+    assert_eq!(file_at(&env, "main", "fix.txt").as_deref(), Some("fixed\n"));
+    assert!(origin_ref(&env, "refs/heads/hotfix/1.3.1").is_none());
+    nothing_in_progress(&env);
+}
+
+/// git-flow with develop and two open release branches; release/1.4 already has a different
+/// `fix.txt`, so cherry-picking the fix there conflicts (the second of three targets).
+fn three_targets() -> (TestEnv, FakeRepo) {
+    let mut env = released_repo(true);
+    let gh = with_github(&mut env, "");
+    env.git(&["push", "-q", "origin", "main:develop", "--force"]);
+    env.git(&["switch", "-q", "-c", "release/1.4", "main"]);
+    env.commit_file("fix.txt", "a different fix\n", "1.4 work");
+    env.git(&["switch", "-q", "-c", "release/1.5", "main"]);
+    env.commit_file("other.txt", "1.5\n", "1.5 work");
+    env.git(&["switch", "-q", "main"]);
+    env.git(&["push", "-q", "origin", "release/1.4", "release/1.5"]);
+    env.git(&["fetch", "-q", "origin"]);
+    ship_fix(&env, &gh, "fix.txt");
+    (env, gh)
+}
+
+#[test]
+fn a_conflict_on_the_second_target_continues_after_resolution() {
+    let (env, _gh) = three_targets();
+    let run = env.hotfix(&["backport"]);
+    run.code(3);
+    assert!(run.stderr.contains("release/1.4"), "{}", run.stderr);
+    assert!(run.stderr.contains("fix.txt"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("--continue")
+            && run.stderr.contains("--skip")
+            && run.stderr.contains("--abort")
+    );
+    assert_eq!(env.current_branch(), "hotfix-backport/release/1.4");
+    // Nothing was pushed yet.
+    assert_eq!(
+        file_at(&env, "release/1.4", "fix.txt").as_deref(),
+        Some("a different fix\n")
+    );
+    // Continuing with the conflict unresolved is refused.
+    env.hotfix(&["backport", "--continue"]).code(3);
+    env.write("fix.txt", "both fixes\n");
+    env.git(&["add", "fix.txt"]);
+    env.hotfix(&["backport", "--continue"]).ok();
+    assert_eq!(
+        file_at(&env, "release/1.4", "fix.txt").as_deref(),
+        Some("both fixes\n")
+    );
+    assert_eq!(
+        file_at(&env, "release/1.5", "fix.txt").as_deref(),
+        Some("fixed\n")
+    );
+    assert_eq!(
+        file_at(&env, "develop", "fix.txt").as_deref(),
+        Some("fixed\n")
+    );
+    assert!(
+        env.git(&["branch", "--list", "hotfix-backport/*"])
+            .is_empty()
+    );
+    nothing_in_progress(&env);
+}
+
+#[test]
+fn a_resolution_committed_by_hand_is_accepted() {
+    let (env, _gh) = three_targets();
+    env.hotfix(&["backport"]).code(3);
+    env.write("fix.txt", "resolved by hand\n");
+    env.git(&["add", "fix.txt"]);
+    env.git(&["-c", "core.editor=true", "cherry-pick", "--continue"]);
+    env.hotfix(&["backport", "--continue"]).ok();
+    assert_eq!(
+        file_at(&env, "release/1.4", "fix.txt").as_deref(),
+        Some("resolved by hand\n")
+    );
+}
+
+#[test]
+fn skip_leaves_that_target_untouched_and_reports_it() {
+    let (env, _gh) = three_targets();
+    let before = origin_ref(&env, "release/1.4").unwrap();
+    env.hotfix(&["backport"]).code(3);
+    let run = env.hotfix(&["backport", "--skip"]);
+    run.ok();
+    assert_eq!(
+        origin_ref(&env, "release/1.4").as_deref(),
+        Some(before.as_str())
+    );
+    assert!(
+        run.stdout.contains("release/1.4 does NOT have the fix"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stderr.contains("kept"),
+        "the hotfix branch is kept: {}",
+        run.stderr
+    );
+    assert_eq!(
+        file_at(&env, "release/1.5", "fix.txt").as_deref(),
+        Some("fixed\n")
+    );
+    assert!(origin_ref(&env, "refs/heads/hotfix/1.3.1").is_some());
+}
+
+#[test]
+fn abort_puts_all_three_targets_back() {
+    let (env, _gh) = three_targets();
+    let before: Vec<Option<String>> = ["develop", "release/1.4", "release/1.5"]
+        .iter()
+        .map(|b| origin_ref(&env, b))
+        .collect();
+    let branch_before = env.git(&["rev-parse", "--abbrev-ref", "HEAD"]);
+    env.hotfix(&["backport"]).code(3);
+    env.hotfix(&["backport", "--abort"]).ok();
+    let after: Vec<Option<String>> = ["develop", "release/1.4", "release/1.5"]
+        .iter()
+        .map(|b| origin_ref(&env, b))
+        .collect();
+    assert_eq!(before, after);
+    assert_eq!(
+        env.git(&["rev-parse", "--abbrev-ref", "HEAD"]),
+        branch_before
+    );
+    assert!(env.git(&["status", "--porcelain"]).is_empty());
+    assert!(
+        env.git(&["branch", "--list", "hotfix-backport/*"])
+            .is_empty()
+    );
+    // The hotfix is still there to backport later.
+    let st = env.hotfix(&["status", "--json"]).json()["result"].clone();
+    assert_eq!(st["phase"], "deployed");
+}
+
+#[test]
+fn unpushed_local_commits_on_a_target_never_travel_along() {
+    let mut env = released_repo(true);
+    let gh = with_github(&mut env, "");
+    env.git(&["push", "-q", "origin", "main:develop", "--force"]);
+    env.git(&["fetch", "-q", "origin"]);
+    env.git(&["branch", "-f", "develop", "origin/develop"]);
+    env.git(&["switch", "-q", "develop"]);
+    env.commit_file("local.txt", "unpushed\n", "local only");
+    env.git(&["switch", "-q", "main"]);
+    ship_fix(&env, &gh, "fix.txt");
+    env.hotfix(&["backport"]).ok();
+    assert!(file_at(&env, "develop", "local.txt").is_none());
+    // The local develop is not rewritten (it has a commit the remote lacks).
+    assert!(
+        env.git(&["log", "-1", "--format=%s", "develop"])
+            .contains("local only")
+    );
+}
+
+#[test]
+fn pr_mode_proposes_one_pull_request_per_target() {
+    let (env, gh) = three_targets();
+    let run = env.hotfix(&["backport", "--to", "release/1.5", "--pr"]);
+    run.ok();
+    let prs = gh.prs();
+    let bp: Vec<_> = prs
+        .iter()
+        .filter(|p| p.head.starts_with("backport/"))
+        .collect();
+    assert_eq!(bp.len(), 1);
+    assert_eq!(
+        (bp[0].head.as_str(), bp[0].base.as_str()),
+        ("backport/1.3.1-to-release-1.5", "release/1.5")
+    );
+    assert!(
+        bp[0]
+            .body
+            .as_deref()
+            .unwrap_or("")
+            .contains("Backport of hotfix 1.3.1")
+    );
+    let st = env.hotfix(&["status", "--json"]).json()["result"].clone();
+    assert_eq!(st["phase"], "backport-pending");
+    assert_eq!(st["next_command"], "hotfix backport");
+}
