@@ -178,7 +178,8 @@ impl Backport<'_> {
         }
         let phase = self.state.phase;
         let deployed_ok = phase >= Phase::Deployed && phase != Phase::DeployFailed;
-        if !deployed_ok && !(args.allow_failed_deploy && phase >= Phase::Merged) {
+        let allowed = deployed_ok || (args.allow_failed_deploy && phase >= Phase::Merged);
+        if !allowed {
             return Err(Error::precondition(format!(
                 "hotfix {} is {}: backport brings back what production runs",
                 self.state.version,
