@@ -178,7 +178,7 @@ pub struct ShipArgs {
     pub force_unlock: bool,
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Args, Default)]
 pub struct BackportArgs {
     /// Target branches (default: by branching model).
     #[arg(long = "to", value_name = "BRANCH", num_args = 1..)]

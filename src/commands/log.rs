@@ -82,3 +82,24 @@ fn last_finished(journal: &Journal) -> Result<Option<State>> {
         .and_then(|(_, p)| std::fs::read_to_string(p).ok())
         .and_then(|t| serde_json::from_str(&t).ok()))
 }
+
+/// The newest hotfix that reached `done`.
+pub fn last_finished_done(journal: &Journal) -> Result<Option<State>> {
+    let mut newest: Option<(semver::Version, State)> = None;
+    let Ok(rd) = std::fs::read_dir(journal.dir().join("done")) else {
+        return Ok(None);
+    };
+    for e in rd.flatten() {
+        let Some(s) = std::fs::read_to_string(e.path().join("state.json"))
+            .ok()
+            .and_then(|t| serde_json::from_str::<State>(&t).ok())
+        else {
+            continue;
+        };
+        let v = semver::Version::parse(&s.version).unwrap_or(semver::Version::new(0, 0, 0));
+        if newest.as_ref().is_none_or(|(nv, _)| v > *nv) {
+            newest = Some((v, s));
+        }
+    }
+    Ok(newest.map(|(_, s)| s))
+}

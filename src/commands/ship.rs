@@ -37,6 +37,16 @@ pub fn run(ctx: &Context, args: ShipArgs) -> Result<Value> {
     let repo = ctx.repo()?;
     let journal = ctx.journal(&repo);
     let Some(state) = journal.load()? else {
+        // The work is done already: say so, like any rerun of a finished command.
+        if let Some(last) = super::log::last_finished_done(&journal)? {
+            ctx.ui.out(format!(
+                "Nothing to ship: hotfix {} is done (tag {}, merged into {}).",
+                last.version, last.tag, last.pr_target
+            ));
+            return Ok(
+                json!({ "version": last.version, "phase": last.phase.as_str(), "tag": last.tag }),
+            );
+        }
         return Err(Error::precondition("no hotfix is in progress")
             .hint("start one: hotfix start")
             .hint("see the last one: hotfix status"));
@@ -310,21 +320,23 @@ Next: fix and run `hotfix ship` again, or `hotfix abort`.",
         self.log("ship", "deployed", &[("tag", json!(self.state.tag))])?;
         let record = super::log::render_record(self.journal, &self.state)?;
         crate::journal::write_atomic(&self.journal.dir().join("record.md"), record.as_bytes())?;
-        let mut msg = format!(
+        self.ctx.ui.out(format!(
             "Hotfix {} is merged into {}, tagged {} and deployed to {}.",
             self.state.version,
             self.state.pr_target,
             self.state.tag,
             self.cfg.deploy.environments.join(", ")
-        );
-        msg.push_str(
-            "
-Next: bring the fix back to the other branches: hotfix backport",
-        );
+        ));
         if self.cfg.ship.backport {
-            msg.push_str(" (not yet available in this build: merge it back by hand)");
+            self.ctx
+                .ui
+                .info("Bringing the fix back to the other branches (ship.backport = true)");
+            super::backport::run(self.ctx, crate::cli::BackportArgs::default())?;
+        } else {
+            self.ctx
+                .ui
+                .out("Next: bring the fix back to the other branches: hotfix backport");
         }
-        self.ctx.ui.out(msg);
         Ok(())
     }
 

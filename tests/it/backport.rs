@@ -19,7 +19,7 @@ fn with_github(env: &mut TestEnv, rc: &str) -> FakeRepo {
     gh.add_user("bob", "bob@example.com");
     env.commit_file(
         ".rolloutrc",
-        &format!("[ship]\nconfirm_deploy = false\nbackport = true\n[approval]\npoll_interval = \"20ms\"\n{rc}"),
+        &format!("[ship]\nconfirm_deploy = false\nbackport = false\n[approval]\npoll_interval = \"20ms\"\n{rc}"),
         "team policy",
     );
     env.git(&["push", "-q", "origin", "HEAD"]);
@@ -351,4 +351,27 @@ fn pr_mode_proposes_one_pull_request_per_target() {
     let st = env.hotfix(&["status", "--json"]).json()["result"].clone();
     assert_eq!(st["phase"], "backport-pending");
     assert_eq!(st["next_command"], "hotfix backport");
+}
+
+#[test]
+fn ship_brings_the_fix_back_itself_when_ship_backport_is_true() {
+    let mut env = released_repo(true);
+    let gh = with_github(&mut env, "");
+    env.commit_file(
+        ".rolloutrc",
+        "[ship]\nconfirm_deploy = false\n[approval]\npoll_interval = \"20ms\"\n",
+        "policy: backport on ship",
+    );
+    env.git(&["push", "-q", "origin", "HEAD"]);
+    env.git(&["push", "-q", "origin", "main:develop", "--force"]);
+    ship_fix(&env, &gh, "fix.txt");
+    assert_eq!(
+        file_at(&env, "develop", "fix.txt").as_deref(),
+        Some("fixed\n")
+    );
+    nothing_in_progress(&env);
+    // Shipping again after it is done prints the summary and succeeds.
+    let again = env.hotfix(&["ship"]);
+    again.ok();
+    assert!(again.stdout.contains("is done"), "{}", again.stdout);
 }

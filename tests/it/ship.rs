@@ -28,7 +28,7 @@ fn shipping_with(approval: &str, more: &str) -> (TestEnv, FakeRepo) {
     };
     env.commit_file(
         ".rolloutrc",
-        &format!("[ship]\nconfirm_deploy = false\n\n[approval]\nreviewers = [\"alice\", \"bob\"]\n{poll}{approval}\n{more}"),
+        &format!("[ship]\nconfirm_deploy = false\nbackport = false\n\n[approval]\nreviewers = [\"alice\", \"bob\"]\n{poll}{approval}\n{more}"),
         "team policy",
     );
     env.git(&["push", "-q", "origin", "main"]);
