@@ -16,6 +16,12 @@ if ! need pre-commit; then
   export PATH="$(python3 -m site --user-base)/bin:$PATH"
 fi
 need pre-commit || { echo "pre-commit did not install" >&2; exit 1; }
+if ! need check-jsonschema; then
+  echo "== installing check-jsonschema (PyPI), for the CI workflow schema tests"
+  python3 -m pip install --quiet --disable-pip-version-check check-jsonschema
+  need pyenv && pyenv rehash || true
+fi
+need check-jsonschema || { echo "check-jsonschema did not install" >&2; exit 1; }
 
 node_dir=${HOTFIX_NODE_DIR:-$PWD/target/ci-node}
 prism="$node_dir/node_modules/.bin/prism"

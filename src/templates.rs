@@ -25,6 +25,12 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../templates/release_notes.md.j2"),
     ),
     ("record.md", include_str!("../templates/record.md.j2")),
+    ("runbook.md", include_str!("../templates/runbook.md.j2")),
+    (
+        "ci/github.yml",
+        include_str!("../templates/ci/github.yml.j2"),
+    ),
+    ("ci/azure.yml", include_str!("../templates/ci/azure.yml.j2")),
 ];
 
 /// Ready-made `[[deploy.stage]]` blocks that `hotfix init --stages NAME` appends.

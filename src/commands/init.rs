@@ -12,9 +12,16 @@ use crate::journal::write_atomic;
 use crate::templates;
 
 pub fn run(ctx: &Context, args: InitArgs) -> Result<Value> {
-    if args.ci.is_some() {
-        return Err(Error::not_yet_available("init --ci", "issue #6"));
-    }
+    let ci = match args.ci.as_deref() {
+        None => None,
+        Some("github") => Some(("ci/github.yml", ".github/workflows/hotfix.yml")),
+        Some("azure") => Some(("ci/azure.yml", "azure-pipelines.hotfix.yml")),
+        Some(other) => {
+            return Err(Error::usage(format!(
+                "--ci {other}: choose github or azure"
+            )));
+        }
+    };
     for name in &args.stages {
         if !templates::STAGES.iter().any(|(n, _)| n == name) {
             return Err(
@@ -51,7 +58,9 @@ pub fn run(ctx: &Context, args: InitArgs) -> Result<Value> {
         ));
         return Ok(json!({ "path": path, "stages": args.stages }));
     }
-    if path.exists() && !args.force {
+    // An existing .rolloutrc is kept when only a workflow or the hooks are asked for.
+    let write_rc = !path.exists() || args.force;
+    if !write_rc && ci.is_none() && !args.hooks {
         return Err(Error::precondition(format!("{RC_FILE} already exists"))
             .hint("see what it says: hotfix config")
             .hint("overwrite it: hotfix init --force"));
@@ -102,11 +111,34 @@ pub fn run(ctx: &Context, args: InitArgs) -> Result<Value> {
     )?;
     let text = with_stages(text, &args.stages);
     validate_generated(&text)?;
-    if ctx.dry_run() {
+    if !write_rc {
+        ctx.ui.info(format!("keeping the existing {RC_FILE}"));
+    } else if ctx.dry_run() {
         ctx.ui
             .would(format!("write {} ({} bytes)", path.display(), text.len()));
     } else {
         write_atomic(&path, text.as_bytes())?;
+    }
+    let mut workflow = None;
+    if let Some((template, rel)) = ci {
+        let path = repo.workdir().join(rel);
+        if path.exists() && !args.force {
+            return Err(Error::precondition(format!("{rel} already exists"))
+                .hint("overwrite it: hotfix init --ci … --force"));
+        }
+        let text = templates::render(
+            template,
+            json!({ "hotfix_prefix": defaults.model.hotfix_prefix, "main": main }),
+        )?;
+        if ctx.dry_run() {
+            ctx.ui.would(format!("write {}", path.display()));
+        } else {
+            write_atomic(&path, text.as_bytes())?;
+        }
+        ctx.ui.info(format!(
+            "wrote {rel}: set the secret HOTFIX_TOKEN (see the comment at its top)"
+        ));
+        workflow = Some(path);
     }
     let mut hooks_dir = None;
     if args.hooks {
@@ -116,10 +148,16 @@ pub fn run(ctx: &Context, args: InitArgs) -> Result<Value> {
         }
         hooks_dir = Some(dir);
     }
-    ctx.ui.out(format!(
-        "Wrote {RC_FILE} ({reason}).\nReview it, commit it to {main}, then check it: hotfix config check"
-    ));
-    Ok(json!({ "path": path, "model": kind.as_str(), "main": main, "hooks_dir": hooks_dir }))
+    if write_rc {
+        ctx.ui.out(format!(
+            "Wrote {RC_FILE} ({reason}).\nReview it, commit it to {main}, then check it: hotfix config check"
+        ));
+    } else {
+        ctx.ui.out(format!("Kept the existing {RC_FILE}."));
+    }
+    Ok(
+        json!({ "path": path, "model": kind.as_str(), "main": main, "hooks_dir": hooks_dir, "workflow": workflow }),
+    )
 }
 
 fn with_stages(mut text: String, stages: &[String]) -> String {

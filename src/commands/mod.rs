@@ -10,6 +10,7 @@ mod hooks;
 mod init;
 mod log;
 mod plan;
+mod runbook;
 mod ship;
 mod start;
 mod status;
@@ -23,7 +24,7 @@ use serde_json::{Value, json};
 
 use crate::cli::{Cli, Command};
 use crate::context::Context;
-use crate::error::{Error, Result};
+use crate::error::Result;
 
 /// The `--json` envelope's version; bumped when a field changes meaning.
 pub const JSON_SCHEMA_VERSION: u32 = 1;
@@ -114,7 +115,7 @@ fn dispatch(ctx: &Context, command: Command) -> Result<Value> {
         Command::Deploy(a) => deploy::run(ctx, a),
         Command::Rollback => deploy::rollback(ctx),
         Command::Log => log::run(ctx),
-        Command::Runbook(_) => Err(Error::not_yet_available("runbook", "issue #6")),
+        Command::Runbook(a) => runbook::run(ctx, a),
     }
 }
 
