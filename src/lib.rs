@@ -20,6 +20,7 @@ pub mod github;
 pub mod hooks;
 pub mod journal;
 pub mod lifecycle;
+pub mod notify;
 pub mod templates;
 pub mod testsel;
 pub mod ui;

@@ -754,6 +754,22 @@ impl Backport<'_> {
         self.save()?;
         self.journal
             .log(&Event::new(&self.state, "backport", "done"))?;
+        crate::notify::send(
+            &self.ctx.env,
+            self.cfg,
+            &self.ctx.ui,
+            &self.state,
+            "backported",
+            &format!(
+                "merged back to {}",
+                self.state
+                    .backport
+                    .iter()
+                    .map(|t| t.target.clone())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        );
         let record = super::log::render_record(self.journal, &self.state)?;
         if !self.ctx.dry_run() {
             write_atomic(&self.journal.dir().join("record.md"), record.as_bytes())?;

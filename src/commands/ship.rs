@@ -114,6 +114,17 @@ impl Ship<'_> {
         self.journal.save(&self.state)
     }
 
+    fn notify(&self, event: &str, text: &str) {
+        crate::notify::send(
+            &self.ctx.env,
+            self.cfg,
+            &self.ctx.ui,
+            &self.state,
+            event,
+            text,
+        );
+    }
+
     fn log(&self, step: &str, outcome: &str, details: &[(&str, Value)]) -> Result<()> {
         let mut e = Event::new(&self.state, step, outcome);
         for (k, v) in details {
@@ -246,6 +257,10 @@ impl Ship<'_> {
         }
         let release = super::deploy::resolve_release(self.repo, self.cfg, Some(&self.state), None)?;
         let _lock = self.ctx.lock(self.journal, "hotfix ship")?;
+        self.notify(
+            "deploying",
+            &format!("deploying {} to {envs}", self.state.tag),
+        );
         self.pr_comment(
             gh,
             "deploying",
@@ -268,6 +283,10 @@ impl Ship<'_> {
             Ok(_) => {
                 self.state.phase = Phase::Deployed;
                 self.save()?;
+                self.notify(
+                    "deployed",
+                    &format!("{} is deployed to {envs} and healthy", self.state.tag),
+                );
                 self.pr_comment(
                     gh,
                     "deployed",
@@ -282,6 +301,13 @@ impl Ship<'_> {
             Err(e) => {
                 self.state.phase = Phase::DeployFailed;
                 self.save()?;
+                self.notify(
+                    "rolled-back",
+                    &format!(
+                        "the deploy of {} failed and was rolled back",
+                        self.state.tag
+                    ),
+                );
                 self.log("ship:deploy", "failed", &[("error", json!(e.message))])?;
                 let first = e.message.lines().next().unwrap_or("").to_string();
                 self.pr_comment(
@@ -650,6 +676,10 @@ Next: fix and run `hotfix ship` again, or `hotfix abort`.",
             self.state.mark("comment");
             self.save()?;
             self.log("ship:request-review", "ok", &[("pr", json!(n))])?;
+            self.notify(
+                "approval-requested",
+                &format!("expedited review requested on PR #{n}"),
+            );
         }
         Ok(())
     }
@@ -876,6 +906,7 @@ Next: fix and run `hotfix ship` again, or `hotfix abort`.",
                 v.counted.join(", "),
                 short(&pr.head_sha)
             ));
+            self.notify("approved", &format!("approved by {}", v.counted.join(", ")));
         }
         Ok(())
     }

@@ -283,6 +283,16 @@ fn finish(
     state.phase = Phase::Started;
     journal.save(state)?;
     journal.log(&Event::new(state, "start", "ok").with("branch", &state.branch))?;
+    if !ctx.dry_run() {
+        crate::notify::send(
+            &ctx.env,
+            cfg,
+            &ctx.ui,
+            state,
+            "started",
+            &format!("started from {} on {}", state.base.name, state.branch),
+        );
+    }
 
     let next = super::next_command(state, false);
     if ctx.dry_run() {

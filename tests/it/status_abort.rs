@@ -109,3 +109,96 @@ fn status_output_snapshot() {
     // Shas depend on nothing but the pinned dates and contents, so they are stable.
     insta::assert_snapshot!(out);
 }
+
+/// A local webhook receiver: collects the bodies of the POSTs it gets.
+fn receiver() -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!(
+        "http://{}/services/T000/B000/very-secret-path",
+        listener.local_addr().unwrap()
+    );
+    let got = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let sink = got.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let mut reader = BufReader::new(stream);
+            let mut len = 0;
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                    break;
+                }
+                if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                    len = v.trim().parse().unwrap_or(0);
+                }
+            }
+            let mut body = vec![0; len];
+            let _ = reader.read_exact(&mut body);
+            sink.lock()
+                .unwrap()
+                .push(String::from_utf8_lossy(&body).into_owned());
+            let _ = reader
+                .get_mut()
+                .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok");
+        }
+    });
+    (url, got)
+}
+
+#[test]
+fn milestones_are_sent_to_the_configured_webhooks() {
+    let mut env = released_repo(true);
+    let (url, got) = receiver();
+    env.set_env("TEAM_WEBHOOK", &url);
+    env.write(
+        ".rolloutrc",
+        "[notify]\nwebhooks_env = [\"TEAM_WEBHOOK\"]\n",
+    );
+    env.git(&["add", ".rolloutrc"]);
+    env.git(&["commit", "-q", "-m", "notify"]);
+    env.hotfix(&["start", "--incident", "INC-9"]).ok();
+    let events = got.lock().unwrap().clone();
+    assert_eq!(events.len(), 1, "{events:?}");
+    let e: serde_json::Value = serde_json::from_str(&events[0]).unwrap();
+    assert_eq!(e["event"], "started");
+    assert_eq!(e["incident"], "INC-9");
+    assert!(
+        e["text"].as_str().unwrap().starts_with("[hotfix 1.3.1]"),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_dead_webhook_never_blocks_and_its_path_stays_secret() {
+    let mut env = released_repo(true);
+    // A port nobody listens on.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    env.set_env(
+        "TEAM_WEBHOOK",
+        &format!("http://127.0.0.1:{port}/services/very-secret-path"),
+    );
+    env.write(
+        ".rolloutrc",
+        "[notify]\nwebhooks_env = [\"TEAM_WEBHOOK\", \"UNSET_WEBHOOK\"]\n",
+    );
+    env.git(&["add", ".rolloutrc"]);
+    env.git(&["commit", "-q", "-m", "notify"]);
+    let run = env.hotfix(&["start"]);
+    run.ok();
+    assert!(
+        run.stderr.contains("could not be delivered"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("UNSET_WEBHOOK is not set"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.all().contains("very-secret-path"), "{}", run.stderr);
+}
