@@ -107,6 +107,9 @@ impl Runner {
         let out = Command::new("git")
             .args(args)
             .current_dir(cwd)
+            // A read never takes optional locks (no opportunistic index refresh): it changes
+            // nothing, not even the index file's bytes.
+            .env("GIT_OPTIONAL_LOCKS", "0")
             .stdin(Stdio::null())
             .output()
             .map_err(|e| Error::step(format!("cannot run git: {e}")).hint("is git installed?"))?;

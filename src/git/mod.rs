@@ -7,7 +7,7 @@
 
 use std::path::{Path, PathBuf};
 
-use git2::{BranchType, ErrorCode, Oid, Repository, StatusOptions};
+use git2::{BranchType, ErrorCode, Oid, Repository};
 
 use crate::error::{Error, Result};
 use crate::exec::{Output, Runner};
@@ -100,24 +100,41 @@ impl Repo {
 
     /// Paths with uncommitted changes to tracked files (staged or not) and conflicts.
     /// Untracked files do not count: they travel with no branch switch and are never lost.
+    ///
+    /// This asks `git status`, which uses the index's cached trees, the untracked cache and any
+    /// fsmonitor the user set up: on a 50k-file repository it is several times faster than
+    /// libgit2's status, and it is exactly the user's own notion of "clean".
     pub fn uncommitted_changes(&self) -> Result<Vec<String>> {
-        // git2 caches the index; a git process we ran may just have rewritten it.
-        if let Ok(mut index) = self.inner.index() {
-            let _ = index.read(false);
+        let out = self.runner.git_read(
+            &self.workdir,
+            &[
+                "status",
+                "--porcelain=v1",
+                "-z",
+                "--untracked-files=no",
+                "--ignore-submodules=dirty",
+            ],
+        )?;
+        if !out.success() {
+            return Err(Error::step(format!(
+                "reading the working tree status failed:\n{}",
+                out.text()
+            )));
         }
-        let mut opts = StatusOptions::new();
-        opts.include_untracked(false)
-            .include_ignored(false)
-            .exclude_submodules(true);
-        let statuses = self
-            .inner
-            .statuses(Some(&mut opts))
-            .map_err(|e| git_err("reading the working tree status", e))?;
-        Ok(statuses
-            .iter()
-            .filter(|s| !s.status().is_empty() && !s.status().is_ignored())
-            .filter_map(|s| s.path().ok().map(str::to_string))
-            .collect())
+        let mut paths = Vec::new();
+        let mut entries = out.stdout.split('\0');
+        while let Some(e) = entries.next() {
+            if e.len() < 4 {
+                continue;
+            }
+            let (xy, path) = e.split_at(3);
+            paths.push(path.to_string());
+            // A rename or copy is followed by its original path.
+            if xy.starts_with('R') || xy.starts_with('C') {
+                entries.next();
+            }
+        }
+        Ok(paths)
     }
 
     /// Resolves a revision (sha, tag, branch, `origin/main`) to a commit.

@@ -1,0 +1,167 @@
+#!/usr/bin/env bash
+# shellcheck disable=SC2154 # latest_tag, next_version, repo, … come from bench.env (sourced)
+# Issue #2's benchmark, end to end:
+#   1. cargo build --release
+#   2. bench/gen-repo.sh "$BENCH_DIR" (skipped when already generated)
+#   3. hyperfine: `hotfix start --no-fetch` against the `git switch -c hotfix/X vY` it replaces,
+#      from main (the stricter case: checkout changes no file) and from develop (~1,000
+#      unreleased commits: the checkout rewrites files); plus the parts of hotfix start
+#   4. HOTFIX_BENCH_REPO=… cargo bench --bench latest_release
+#   5. a markdown table of medians, the ratios, and the machine; also saved to
+#      "$BENCH_DIR/results.md"
+#
+# Environment: BENCH_DIR (default /tmp/hotfix-bench), BENCH_RUNS (default 20),
+# BENCH_WARMUP (default 3), BENCH_REV (label of the hotfix build in the report; default: the
+# repository's HEAD); BENCH_COMMITS / BENCH_FILES / BENCH_TAGS go to gen-repo.sh.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BENCH_DIR=${BENCH_DIR:-/tmp/hotfix-bench}
+RUNS=${BENCH_RUNS:-20}
+WARMUP=${BENCH_WARMUP:-3}
+
+say() { printf '\n== %s\n' "$*" >&2; }
+
+say "building (cargo build --release)"
+(cd "$ROOT" && cargo build --release --quiet)
+HOTFIX=$ROOT/target/release/hotfix
+
+say "generating the repository in $BENCH_DIR"
+"$ROOT/bench/gen-repo.sh" "$BENCH_DIR"
+BENCH_DIR=$(cd "$BENCH_DIR" && pwd)
+# shellcheck disable=SC1091 # bench.env is made by gen-repo.sh
+source "$BENCH_DIR/bench.env"   # latest_tag, next_version, hotfix_branch, repo, …
+WORK=$repo
+
+if ! command -v hyperfine >/dev/null; then
+    say "installing hyperfine (Debian package)"
+    if [[ $(id -u) -eq 0 ]]; then
+        apt-get install -y hyperfine >/dev/null 2>&1 ||
+            { apt-get update >/dev/null && apt-get install -y hyperfine >/dev/null; }
+    else
+        sudo apt-get install -y hyperfine >/dev/null 2>&1 ||
+            { sudo apt-get update >/dev/null && sudo apt-get install -y hyperfine >/dev/null; }
+    fi
+fi
+
+# Every git and hotfix process of the benchmark sees the same clean configuration.
+ORIG_HOME=$HOME
+export GIT_CONFIG_NOSYSTEM=1
+export HOME=$BENCH_DIR/home
+export XDG_CONFIG_HOME=$HOME/.config
+export NO_COLOR=1
+unset GIT_DIR GIT_WORK_TREE GIT_INDEX_FILE
+cd "$WORK"
+
+B=$hotfix_branch
+T=$latest_tag
+H=$HOTFIX
+# Puts the clone back as it was: no hotfix in progress, on branch $1, no hotfix branch.
+reset_to() {
+    echo "{ $H -q abort >/dev/null 2>&1 || true; }; git switch -q $1 && { git branch -q -D $B 2>/dev/null || true; }"
+}
+eval "$(reset_to main)"
+if [[ -n $(git status --porcelain -uno) ]]; then
+    echo "run.sh: $WORK has uncommitted changes; delete $BENCH_DIR/.generated to regenerate" >&2
+    exit 1
+fi
+
+RESULTS=$BENCH_DIR/results
+mkdir -p "$RESULTS"
+# Other work on the machine skews every number: the load is recorded in the report.
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+hf() { # hf NAME [hyperfine args…]: one comparison, exported as JSON
+    local name=$1
+    shift
+    say "hyperfine: $name"
+    hyperfine --style basic --warmup "$WARMUP" --runs "$RUNS" \
+        --export-json "$RESULTS/$name.json" "$@" >&2
+}
+
+# The same branch from the same tag, checked out, from the same starting branch. hyperfine's
+# --prepare runs (untimed) before every run, so each run starts from the same state.
+for from in main develop; do
+    hf "switch-from-$from" \
+        --prepare "$(reset_to $from)" --command-name "git switch -c $B $T (from $from)" \
+        "git switch -q -c $B $T" \
+        --prepare "$(reset_to $from)" --command-name "hotfix start --no-fetch (from $from)" \
+        "$H -q start --no-fetch"
+done
+# The whole round trip: cut the branch, then abandon it.
+hf "round-trip" \
+    --prepare "$(reset_to main)" --command-name "git switch -c + switch back + branch -D" \
+    "git switch -q -c $B $T && git switch -q main && git branch -q -D $B" \
+    --prepare "$(reset_to main)" --command-name "hotfix start --no-fetch + hotfix abort" \
+    "$H -q start --no-fetch && $H -q abort"
+# The parts of hotfix start: everything but the switch, and the check git itself does.
+hf "parts" \
+    --prepare "$(reset_to main)" --command-name "hotfix start --dry-run --no-fetch (no switch)" \
+    "$H -q start --dry-run --no-fetch" \
+    --prepare "$(reset_to main)" --command-name "git status --porcelain -uno" \
+    "git status --porcelain -uno" \
+    --prepare "$(reset_to main)" --command-name "hotfix status (nothing in progress)" \
+    "$H -q status || true"
+eval "$(reset_to main)"
+
+load_after=$(cut -d' ' -f1-3 /proc/loadavg)
+
+say "cargo bench --bench latest_release"
+BENCH_OUT=$RESULTS/latest_release.txt
+(cd "$ROOT" && HOME=$ORIG_HOME \
+    HOTFIX_BENCH_REPO=$WORK cargo bench --quiet --bench latest_release) | tee "$BENCH_OUT" >&2
+
+# ----- the report -----
+median_ms() { # median_ms FILE INDEX: hyperfine's median of command INDEX, in ms
+    perl -MJSON::PP -e 'local $/; my $r = decode_json(<STDIN>)->{results}[$ARGV[0]];
+        printf "%.1f", $r->{median} * 1000' "$2" <"$1"
+}
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2fx", a / b }'; }
+verdict() { awk -v a="$1" -v b="$2" 'BEGIN { print (a / b <= 1.5 ? "PASS (<= 1.5x)" : "FAIL (> 1.5x)") }'; }
+
+sm=$(median_ms "$RESULTS/switch-from-main.json" 0)
+hm=$(median_ms "$RESULTS/switch-from-main.json" 1)
+sd=$(median_ms "$RESULTS/switch-from-develop.json" 0)
+hd=$(median_ms "$RESULTS/switch-from-develop.json" 1)
+rg=$(median_ms "$RESULTS/round-trip.json" 0)
+rh=$(median_ms "$RESULTS/round-trip.json" 1)
+pd=$(median_ms "$RESULTS/parts.json" 0)
+pg=$(median_ms "$RESULTS/parts.json" 1)
+ps=$(median_ms "$RESULTS/parts.json" 2)
+lr=$(sed -n 's/^RESULT latest_release_median_ms=\([0-9.]*\).*/\1/p' "$BENCH_OUT")
+lv=$(sed -n 's/^RESULT latest_release_median_ms=.* \(PASS\|FAIL\)$/\1/p' "$BENCH_OUT")
+st=$(sed -n 's/^RESULT status_check_median_ms=\([0-9.]*\).*/\1/p' "$BENCH_OUT")
+
+cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
+rev=${BENCH_REV:-$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)}
+[[ -z ${BENCH_REV:-} && -n $(git -C "$ROOT" status --porcelain 2>/dev/null) ]] && rev="$rev (uncommitted changes)"
+{
+    echo "### $(date -u +%Y-%m-%d) — $(nproc) cores, ${cpu:-unknown CPU}"
+    echo
+    echo "Machine: $(nproc) cores, ${cpu:-unknown CPU}, $(free -g | awk '/^Mem:/ { print $2 " GiB" }') RAM," \
+        "Linux $(uname -r), $(git --version), $(hyperfine --version). hotfix $rev."
+    echo "Repository: $commits commits, $files files, $release_tags release tags + $prerelease_tags" \
+        "pre-release tags; hotfix $next_version from $latest_tag. hyperfine: $WARMUP warm-ups, $RUNS runs, medians."
+    echo "Load average (1/5/15 min) before the hyperfine runs: $load_before; after: $load_after."
+    echo
+    echo "| what | median | ratio | criterion |"
+    echo "|---|---:|---:|---|"
+    echo "| \`git switch -c $B $T\`, from main | $sm ms | 1.00x | |"
+    echo "| \`hotfix start --no-fetch\`, from main | $hm ms | $(ratio "$hm" "$sm") | $(verdict "$hm" "$sm") |"
+    echo "| \`git switch -c $B $T\`, from develop | $sd ms | 1.00x | |"
+    echo "| \`hotfix start --no-fetch\`, from develop | $hd ms | $(ratio "$hd" "$sd") | $(verdict "$hd" "$sd") |"
+    echo "| round trip: \`git switch -c\` + \`git switch main\` + \`git branch -D\` | $rg ms | 1.00x | |"
+    echo "| round trip: \`hotfix start --no-fetch\` + \`hotfix abort\` | $rh ms | $(ratio "$rh" "$rg") | |"
+    echo "| latest release among ${release_tags} tags (\`Releases::read\` + \`latest_on\`, fresh repo) | $lr ms | | ${lv:-?} (< 20 ms) |"
+    echo
+    echo "Where \`hotfix start\` spends its time (from main):"
+    echo
+    echo "| part | median |"
+    echo "|---|---:|"
+    echo "| \`hotfix start --dry-run --no-fetch\` (every check, no switch) | $pd ms |"
+    echo "| of which the clean-tree check \`Repo::uncommitted_changes\` (libgit2 status, in-process) | $st ms |"
+    echo "| \`git status --porcelain -uno\` (the same check by git) | $pg ms |"
+    echo "| \`hotfix status\`, nothing in progress (process start, open repo, config) | $ps ms |"
+} >"$BENCH_DIR/results.md"
+
+say "results (also in $BENCH_DIR/results.md)"
+cat "$BENCH_DIR/results.md"
