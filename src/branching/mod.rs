@@ -139,12 +139,29 @@ impl<'r> Releases<'r> {
     }
 
     /// The newest release reachable from `tip` (optionally below `ceiling`).
+    ///
+    /// The newest few candidates are checked one by one (usually the first one is it); past
+    /// that, one walk of `tip`'s history answers for all of them at once, because every "not
+    /// reachable" answer of a single check walks the whole history.
     pub fn latest_on(&self, tip: Oid, ceiling: Option<&Version>) -> Option<Release> {
-        self.sorted
+        let mut candidates = self
+            .sorted
             .iter()
             .filter(|(v, _)| ceiling.is_none_or(|c| v < c))
-            .filter_map(|(v, t)| self.release(v, t))
-            .find(|r| self.repo.is_ancestor(r.commit, tip))
+            .filter_map(|(v, t)| self.release(v, t));
+        for r in candidates.by_ref().take(3) {
+            if self.repo.is_ancestor(r.commit, tip) {
+                return Some(r);
+            }
+        }
+        let rest: Vec<Release> = candidates.collect();
+        if rest.is_empty() {
+            return None;
+        }
+        let reachable = self
+            .repo
+            .reachable_among(tip, rest.iter().map(|r| r.commit))?;
+        rest.into_iter().find(|r| reachable.contains(&r.commit))
     }
 
     /// Is a version already taken by a tag (local, or remote as last fetched)?

@@ -215,6 +215,27 @@ impl Repo {
                 .unwrap_or(false)
     }
 
+    /// Which of `wanted` are reachable from `tip`: one walk of its history.
+    pub fn reachable_among(
+        &self,
+        tip: Oid,
+        wanted: impl IntoIterator<Item = Oid>,
+    ) -> Option<std::collections::HashSet<Oid>> {
+        let mut left: std::collections::HashSet<Oid> = wanted.into_iter().collect();
+        let mut found = std::collections::HashSet::new();
+        let mut walk = self.inner.revwalk().ok()?;
+        walk.push(tip).ok()?;
+        for oid in walk.flatten() {
+            if left.remove(&oid) {
+                found.insert(oid);
+                if left.is_empty() {
+                    break;
+                }
+            }
+        }
+        Some(found)
+    }
+
     /// Commits reachable from `head` but not from `base`, oldest first.
     pub fn commits_between(&self, base: Oid, head: Oid) -> Result<Vec<CommitInfo>> {
         let mut walk = self

@@ -404,3 +404,20 @@ fn the_saved_configuration_is_used_when_the_branch_has_no_rolloutrc() {
         2
     );
 }
+
+#[test]
+fn newer_releases_on_other_lines_are_passed_over() {
+    let env = released_repo(false);
+    // Four newer releases that main never reached (a forked line).
+    env.git(&["switch", "-q", "-c", "fork", "v1.2.0"]);
+    for v in ["v2.0.0", "v2.0.1", "v2.0.2", "v2.0.3"] {
+        env.commit(&format!("fork {v}"));
+        env.git(&["tag", "-a", v, "-m", "r"]);
+    }
+    env.git(&["switch", "-q", "main"]);
+    env.git(&["push", "-q", "origin", "--tags"]);
+    let run = env.hotfix(&["start", "--json"]);
+    run.ok();
+    assert_eq!(run.json()["result"]["previous"]["ref"], "v1.3.0");
+    assert_eq!(env.current_branch(), "hotfix/1.3.1");
+}
