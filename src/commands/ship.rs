@@ -36,7 +36,11 @@ struct Ship<'a> {
 pub fn run(ctx: &Context, args: ShipArgs) -> Result<Value> {
     let repo = ctx.repo()?;
     let journal = ctx.journal(&repo);
-    let Some(state) = journal.load()? else {
+    let state = match journal.load()? {
+        Some(s) => Some(s),
+        None => rebuild_from_remote(ctx, &repo, &journal)?,
+    };
+    let Some(state) = state else {
         // The work is done already: say so, like any rerun of a finished command.
         if let Some(last) = super::log::last_finished_done(&journal)? {
             ctx.ui.out(format!(
@@ -78,6 +82,128 @@ pub fn run(ctx: &Context, args: ShipArgs) -> Result<Value> {
             e
         }
     })
+}
+
+/// On a machine with no state (a CI runner) but on a hotfix branch: rebuild the state from the
+/// remote — the branch, its PR, the tag — so `ship` goes on from where the truth is. The state
+/// is a cache of the remote, never the only copy.
+pub fn rebuild_from_remote(ctx: &Context, repo: &Repo, journal: &Journal) -> Result<Option<State>> {
+    use crate::journal::{Origin, RefSha, SCHEMA_VERSION};
+    let Some(branch) = repo.current_branch() else {
+        return Ok(None);
+    };
+    let loaded = ctx.config(Some(repo), None)?;
+    let cfg = &loaded.config;
+    let Some(version) = branch
+        .strip_prefix(cfg.model.hotfix_prefix.as_str())
+        .and_then(|v| semver::Version::parse(v).ok())
+    else {
+        return Ok(None);
+    };
+    let gh = github::connect(repo, cfg, &ctx.env, ctx.ui.clone())?;
+    let Some(pr) = gh.find_pr_for_head(&branch)? else {
+        return Ok(None);
+    };
+    let remote = cfg.repository.remote.clone();
+    if !ctx.dry_run() {
+        repo.fetch(&remote)?;
+    }
+    let head = repo
+        .head_oid()
+        .ok_or_else(|| Error::precondition("HEAD has no commit"))?;
+    let pr_head = git2::Oid::from_str(&pr.head_sha).unwrap_or(head);
+    let target_tip = repo
+        .remote_branch(&remote, &pr.base_ref)
+        .ok_or_else(|| Error::precondition(format!("{remote}/{} does not exist", pr.base_ref)))?;
+    let base = repo
+        .git2()
+        .merge_base(pr_head, target_tip)
+        .map_err(|e| Error::step(format!("finding where {branch} forked: {}", e.message())))?;
+    let rel = crate::branching::Releases::read(repo, cfg)?;
+    let previous = rel.latest_on(base, Some(&version));
+    let now = crate::ui::timestamp();
+    // When the head was pushed is not on GitHub: its commit date stands in (documented).
+    let pushed_at = repo
+        .git2()
+        .find_commit(pr_head)
+        .ok()
+        .map(|c| {
+            let t = std::time::UNIX_EPOCH
+                + std::time::Duration::from_secs(c.committer().when().seconds().max(0) as u64);
+            humantime::format_rfc3339_seconds(t).to_string()
+        })
+        .unwrap_or_else(|| now.clone());
+    let mut phase = Phase::Started;
+    let mut merge_sha = None;
+    if pr.merged {
+        phase = Phase::Merged;
+        merge_sha = pr.merge_commit_sha.clone();
+        let tag = cfg.tag_for(&version);
+        if repo.tag(&tag).is_some() {
+            phase = Phase::Tagged;
+        }
+    }
+    let state = State {
+        schema_version: SCHEMA_VERSION,
+        run_id: crate::journal::new_run_id(),
+        phase,
+        model: cfg.model_kind().to_string(),
+        version: version.to_string(),
+        tag: cfg.tag_for(&version),
+        branch: branch.clone(),
+        base: RefSha {
+            name: previous
+                .as_ref()
+                .filter(|p| p.commit == base)
+                .map(|p| p.tag.clone())
+                .unwrap_or_else(|| format!("{remote}/{}", pr.base_ref)),
+            sha: base.to_string(),
+        },
+        previous: previous.map(|p| RefSha {
+            name: p.tag,
+            sha: p.commit.to_string(),
+        }),
+        pr_target: pr.base_ref.clone(),
+        create_target_from: None,
+        origin: Origin {
+            branch: None,
+            sha: None,
+        },
+        incident: None,
+        picks: Vec::new(),
+        unreleased: Vec::new(),
+        steps: vec!["branch".into(), "picks".into(), "post_start".into()],
+        config: None,
+        started_at: now.clone(),
+        updated_at: now,
+        tested_head: None,
+        tests: Vec::new(),
+        pushed: Some(Pushed {
+            sha: pr.head_sha.clone(),
+            at: pushed_at,
+            foreign_head: None,
+        }),
+        pr: Some(PrRecord {
+            number: pr.number,
+            url: pr.url.clone(),
+            head_sha: pr.head_sha.clone(),
+            etag: None,
+        }),
+        wait_started_at: None,
+        approval: None,
+        approved_at: None,
+        merge_sha,
+        backport: Vec::new(),
+    };
+    ctx.ui.info(format!(
+        "No local state: rebuilt hotfix {} from {remote} (PR #{}, phase {})",
+        state.version,
+        pr.number,
+        state.phase.as_str()
+    ));
+    journal.save(&state)?;
+    journal.log(&Event::new(&state, "state", "rebuilt-from-remote").with("pr", pr.number))?;
+    Ok(Some(state))
 }
 
 /// `status --refresh`: asks GitHub for the PR and its reviews and records the verdict. Does

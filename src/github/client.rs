@@ -374,6 +374,22 @@ impl GitHub for Client {
             .find(|p| p.head_ref == head && p.base_ref == base))
     }
 
+    fn find_pr_for_head(&self, head: &str) -> Result<Option<Pr>> {
+        let path = self.repo_path(&format!(
+            "/pulls?state=all&head={}:{}&per_page=100",
+            self.repo.owner,
+            enc(head)
+        ));
+        let v = self.read_ok(&path)?;
+        let mut prs: Vec<Pr> = v
+            .as_array()
+            .map(|a| a.iter().map(pr_from).collect())
+            .unwrap_or_default();
+        prs.retain(|p| p.head_ref == head);
+        prs.sort_by_key(|p| (p.state != "open", std::cmp::Reverse(p.number)));
+        Ok(prs.into_iter().next())
+    }
+
     fn create_pr(&self, title: &str, body: &str, head: &str, base: &str) -> Result<Pr> {
         let payload =
             json!({ "title": title, "body": body, "head": head, "base": base, "draft": false });

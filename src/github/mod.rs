@@ -84,6 +84,8 @@ pub trait GitHub {
     fn whoami(&self) -> Result<String>;
     /// The open (or, with `any_state`, any) PR from `head` into `base`.
     fn find_pr(&self, head: &str, base: &str, any_state: bool) -> Result<Option<Pr>>;
+    /// The newest PR from `head` into any base (open ones first).
+    fn find_pr_for_head(&self, head: &str) -> Result<Option<Pr>>;
     fn create_pr(&self, title: &str, body: &str, head: &str, base: &str) -> Result<Pr>;
     fn get_pr(&self, number: u64, etag: Option<&str>) -> Result<Fetched<Pr>>;
     fn close_pr(&self, number: u64) -> Result<()>;

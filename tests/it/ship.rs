@@ -615,3 +615,27 @@ fn an_approval_older_than_expires_after_at_deploy_time_is_exit_4() {
     assert!(gh.pr(n).merged);
     assert!(gh.deployments().is_empty());
 }
+
+#[test]
+fn a_ci_runner_without_local_state_rebuilds_it_from_the_remote() {
+    let (env, gh) = shipping("min_approvals = 1");
+    let n = approved(&env, &gh);
+    // A fresh clone on a runner, on the hotfix branch, with no .git/hotfix at all.
+    env.git_in(
+        &env.root,
+        &["clone", "-q", env.origin.to_str().unwrap(), "runner"],
+    );
+    let runner = env.root.join("runner");
+    env.git_in(&runner, &["switch", "-q", "hotfix/1.3.1"]);
+    let run = env.run_in(&runner, &["ship", "--yes"]);
+    run.ok();
+    assert!(
+        run.stderr.contains("rebuilt hotfix 1.3.1"),
+        "{}",
+        run.stderr
+    );
+    assert!(gh.pr(n).merged);
+    assert_eq!(gh.prs().len(), 1, "no second PR");
+    assert!(origin_ref(&env, "refs/tags/v1.3.1").is_some());
+    assert_eq!(gh.deployments().len(), 1);
+}
