@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, with everything it needs installed first (idempotent):
-#  - the pre-commit framework (PyPI), for the test of .pre-commit-hooks.yaml;
+#  - the pre-commit framework and check-jsonschema (PyPI), for .pre-commit-hooks.yaml and the
+#    CI workflows `hotfix init --ci` writes;
+#  - git-flow AVH (Debian), to compare `hotfix`'s git-flow graph with `git flow hotfix finish`;
 #  - Prism and GitHub's official OpenAPI description (npm), so that every request the tool
 #    sends to the fake GitHub, and every answer of the fake, is validated against GitHub's schema.
 # Usage: scripts/test.sh [cargo test arguments…]
@@ -22,6 +24,16 @@ if ! need check-jsonschema; then
   need pyenv && pyenv rehash || true
 fi
 need check-jsonschema || { echo "check-jsonschema did not install" >&2; exit 1; }
+
+if ! need git-flow; then
+  echo "== installing git-flow (AVH, Debian package), for the graph comparison test"
+  if [ "$(id -u)" = 0 ]; then
+    apt-get update -qq && apt-get install -y -qq git-flow >/dev/null
+  else
+    sudo apt-get update -qq && sudo apt-get install -y -qq git-flow >/dev/null
+  fi
+fi
+need git-flow || { echo "git-flow did not install" >&2; exit 1; }
 
 node_dir=${HOTFIX_NODE_DIR:-$PWD/target/ci-node}
 prism="$node_dir/node_modules/.bin/prism"

@@ -375,3 +375,91 @@ fn ship_brings_the_fix_back_itself_when_ship_backport_is_true() {
     again.ok();
     assert!(again.stdout.contains("is done"), "{}", again.stdout);
 }
+
+/// The shape of history at `rev` in `dir`: a commit's subject, or for a merge
+/// `merge(<first parent>, <second parent>)`, recursively.
+fn shape(env: &TestEnv, dir: &std::path::Path, rev: &str) -> String {
+    let parents = env.git_in(dir, &["rev-list", "--parents", "-n1", rev]);
+    let parents: Vec<String> = parents.split(' ').skip(1).map(String::from).collect();
+    if parents.len() > 1 {
+        let inner: Vec<String> = parents.iter().map(|p| shape(env, dir, p)).collect();
+        format!("merge({})", inner.join(", "))
+    } else {
+        env.git_in(dir, &["log", "-1", "--format=%s", rev])
+    }
+}
+
+/// A git-flow repository whose main is exactly at v1.3.0 and whose develop has moved on.
+fn git_flow_history() -> TestEnv {
+    let env = TestEnv::new();
+    env.commit_file("app.txt", "1.2\n", "release 1.2");
+    env.git(&["tag", "-a", "v1.2.0", "-m", "r"]);
+    env.commit_file("app.txt", "1.3\n", "release 1.3");
+    env.git(&["tag", "-a", "v1.3.0", "-m", "r"]);
+    env.git(&["switch", "-q", "-c", "develop"]);
+    env.commit_file("next.txt", "next\n", "work for 1.4");
+    env.git(&["switch", "-q", "main"]);
+    env.git(&["push", "-q", "origin", "main", "develop", "--tags"]);
+    env.git(&["fetch", "-q", "origin"]);
+    env
+}
+
+#[test]
+fn git_flow_graph_matches_git_flow_avh_hotfix_finish() {
+    if std::process::Command::new("git-flow")
+        .arg("version")
+        .output()
+        .is_err()
+    {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must install git-flow (Debian package git-flow)"
+        );
+        eprintln!("skipped: git-flow (AVH) is not installed");
+        return;
+    }
+    // git-flow AVH, by hand.
+    let avh = git_flow_history();
+    avh.git(&["branch", "-f", "develop", "origin/develop"]);
+    avh.git(&["flow", "init", "-d"]);
+    avh.git(&["config", "gitflow.prefix.versiontag", "v"]);
+    avh.git(&["flow", "hotfix", "start", "1.3.1"]);
+    avh.commit_file("fix.txt", "fixed\n", "Fix the outage");
+    avh.git(&["flow", "hotfix", "finish", "-m", "Hotfix 1.3.1", "1.3.1"]);
+
+    // hotfix, through the fake GitHub (no .rolloutrc: the environment configures it).
+    let mut env = git_flow_history();
+    let gh = fake_github::server().new_repo(&env.origin);
+    gh.apply_env(&mut env);
+    gh.add_user("alice", "alice@example.com");
+    env.set_env("HOTFIX_SHIP_CONFIRM_DEPLOY", "false");
+    env.set_env("HOTFIX_APPROVAL_POLL_INTERVAL", "20ms");
+    env.hotfix(&["start"]).ok();
+    env.commit_file("fix.txt", "fixed\n", "Fix the outage");
+    env.hotfix(&["ship", "--no-wait"]).code(3);
+    gh.review(gh.prs()[0].number, "alice", "APPROVED", None, None);
+    env.hotfix(&["ship"]).ok();
+
+    for rev in ["main", "develop", "v1.3.1^{commit}"] {
+        assert_eq!(
+            shape(&env, &env.origin, rev),
+            shape(&avh, &avh.work, rev),
+            "{rev}"
+        );
+    }
+    assert_eq!(
+        shape(&env, &env.origin, "develop"),
+        "merge(work for 1.4, merge(release 1.3, Fix the outage))"
+    );
+    let subject =
+        |e: &TestEnv, d: &std::path::Path| e.git_in(d, &["log", "-1", "--format=%s", "develop"]);
+    assert_eq!(
+        subject(&env, &env.origin),
+        subject(&avh, &avh.work),
+        "the same back-merge message"
+    );
+    assert_eq!(
+        env.git_in(&env.origin, &["cat-file", "-t", "v1.3.1"]),
+        avh.git(&["cat-file", "-t", "v1.3.1"])
+    );
+}
