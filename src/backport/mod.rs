@@ -29,19 +29,25 @@ impl Signal {
 }
 
 /// What a target already holds, read once per target.
+///
+/// With `M` the merge base of the target and the fix: a fix commit is on the target (ancestor)
+/// exactly when it is not among the fix-only commits `M..fix`; the target's own commits `M..tip`
+/// give the `-x` trailers and, computed on first need, the patch ids. Two history walks answer
+/// for every commit at once, however many there are.
 pub struct Detector<'r> {
     repo: &'r Repo,
-    tip: Oid,
+    fix_only: HashSet<Oid>,
     trailers: HashSet<String>,
-    /// Patch ids of the target's own commits since it forked, computed on first need.
     patch_ids: std::cell::OnceCell<HashSet<Oid>>,
     since_fork: Vec<Oid>,
 }
 
 impl<'r> Detector<'r> {
-    /// `tip` is the target; `fix` any commit of the fix (to find where they forked).
-    pub fn new(repo: &'r Repo, tip: Oid, fix: Oid) -> Result<Self> {
-        let since_fork = repo.commits_since_fork(tip, fix)?;
+    /// `tip` is the target; `fix_tip` the newest commit of the fix (every checked commit must
+    /// be one of its ancestors).
+    pub fn new(repo: &'r Repo, tip: Oid, fix_tip: Oid) -> Result<Self> {
+        let since_fork = repo.commits_since_fork(tip, fix_tip)?;
+        let fix_only: HashSet<Oid> = repo.commits_since_fork(fix_tip, tip)?.into_iter().collect();
         let mut trailers = HashSet::new();
         for c in &since_fork {
             if let Some(msg) = repo.message(*c) {
@@ -54,7 +60,7 @@ impl<'r> Detector<'r> {
         }
         Ok(Detector {
             repo,
-            tip,
+            fix_only,
             trailers,
             patch_ids: std::cell::OnceCell::new(),
             since_fork,
@@ -63,7 +69,7 @@ impl<'r> Detector<'r> {
 
     /// Is `commit` already on the target, and by which signal?
     pub fn check(&self, commit: Oid) -> Option<Signal> {
-        if self.repo.is_ancestor(commit, self.tip) {
+        if !self.fix_only.contains(&commit) {
             return Some(Signal::Ancestor);
         }
         if self.trailers.contains(&commit.to_string()) {
