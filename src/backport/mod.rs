@@ -38,7 +38,10 @@ pub struct Detector<'r> {
     repo: &'r Repo,
     fix_only: HashSet<Oid>,
     trailers: HashSet<String>,
-    patch_ids: std::cell::OnceCell<HashSet<Oid>>,
+    /// The target's commits by the paths they touch, built on first need: a patch id is only
+    /// computed for commits that touch exactly the same paths (as `git cherry` does).
+    by_paths: std::cell::OnceCell<std::collections::HashMap<Vec<String>, Vec<Oid>>>,
+    patch_ids: std::cell::RefCell<std::collections::HashMap<Oid, Option<Oid>>>,
     since_fork: Vec<Oid>,
 }
 
@@ -62,7 +65,8 @@ impl<'r> Detector<'r> {
             repo,
             fix_only,
             trailers,
-            patch_ids: std::cell::OnceCell::new(),
+            by_paths: std::cell::OnceCell::new(),
+            patch_ids: std::cell::RefCell::new(std::collections::HashMap::new()),
             since_fork,
         })
     }
@@ -75,14 +79,23 @@ impl<'r> Detector<'r> {
         if self.trailers.contains(&commit.to_string()) {
             return Some(Signal::Trailer);
         }
-        let ids = self.patch_ids.get_or_init(|| {
-            self.since_fork
-                .iter()
-                .filter_map(|c| self.repo.patch_id(*c))
-                .collect()
+        let by_paths = self.by_paths.get_or_init(|| {
+            let mut m: std::collections::HashMap<Vec<String>, Vec<Oid>> =
+                std::collections::HashMap::new();
+            for c in &self.since_fork {
+                if let Some(p) = self.repo.touched_paths(*c) {
+                    m.entry(p).or_default().push(*c);
+                }
+            }
+            m
         });
+        let same_paths = by_paths.get(&self.repo.touched_paths(commit)?)?;
         let id = self.repo.patch_id(commit)?;
-        ids.contains(&id).then_some(Signal::PatchId)
+        let mut cache = self.patch_ids.borrow_mut();
+        same_paths
+            .iter()
+            .any(|c| *cache.entry(*c).or_insert_with(|| self.repo.patch_id(*c)) == Some(id))
+            .then_some(Signal::PatchId)
     }
 }
 
