@@ -10,7 +10,10 @@ use crate::templates;
 
 /// The record of a hotfix: who approved which commit, tests, stages, rollbacks, timeline.
 pub fn render_record(journal: &Journal, state: &State) -> Result<String> {
-    let events = journal.events()?;
+    render_record_with(journal, state, journal.events()?)
+}
+
+fn render_record_with(journal: &Journal, state: &State, events: Vec<Value>) -> Result<String> {
     let deploy = journal.load_deploy()?.filter(|d| d.tag == state.tag);
     let approvals = state
         .approval
@@ -41,14 +44,21 @@ pub fn render_record(journal: &Journal, state: &State) -> Result<String> {
 pub fn run(ctx: &Context) -> Result<Value> {
     let repo = ctx.repo()?;
     let journal = ctx.journal(&repo);
-    let state = match journal.load()? {
-        Some(s) => s,
-        None => last_finished(&journal)?.ok_or_else(|| {
-            Error::precondition("no hotfix in progress and none finished yet: nothing to show")
-                .hint("start one: hotfix start")
-        })?,
+    let (state, events) = match journal.load()? {
+        Some(s) => (s, journal.events()?),
+        None => {
+            let (s, dir) = last_finished(&journal)?.ok_or_else(|| {
+                Error::precondition("no hotfix in progress and none finished yet: nothing to show")
+                    .hint("start one: hotfix start")
+            })?;
+            let events = std::fs::read_to_string(dir.join("log.jsonl"))
+                .unwrap_or_default()
+                .lines()
+                .filter_map(|l| serde_json::from_str(l).ok())
+                .collect();
+            (s, events)
+        }
     };
-    let events = journal.events()?;
     for e in &events {
         ctx.ui.out(format!(
             "{}  {:<22} {}",
@@ -57,13 +67,13 @@ pub fn run(ctx: &Context) -> Result<Value> {
             e["outcome"].as_str().unwrap_or("")
         ));
     }
-    let record = render_record(&journal, &state)?;
+    let record = render_record_with(&journal, &state, events.clone())?;
     ctx.ui.out(format!("\n{record}"));
     Ok(json!({ "version": state.version, "events": events, "record": record }))
 }
 
-/// The state of the most recently archived hotfix (`done/` or `aborted/`).
-fn last_finished(journal: &Journal) -> Result<Option<State>> {
+/// The most recently archived hotfix (`done/` or `aborted/`) and its directory.
+fn last_finished(journal: &Journal) -> Result<Option<(State, std::path::PathBuf)>> {
     let mut newest: Option<(std::time::SystemTime, std::path::PathBuf)> = None;
     for kind in ["done", "aborted"] {
         let Ok(rd) = std::fs::read_dir(journal.dir().join(kind)) else {
@@ -74,13 +84,14 @@ fn last_finished(journal: &Journal) -> Result<Option<State>> {
             if let Ok(m) = p.metadata().and_then(|m| m.modified())
                 && newest.as_ref().is_none_or(|(t, _)| m > *t)
             {
-                newest = Some((m, p));
+                newest = Some((m, e.path()));
             }
         }
     }
-    Ok(newest
-        .and_then(|(_, p)| std::fs::read_to_string(p).ok())
-        .and_then(|t| serde_json::from_str(&t).ok()))
+    Ok(newest.and_then(|(_, dir)| {
+        let s = std::fs::read_to_string(dir.join("state.json")).ok()?;
+        Some((serde_json::from_str(&s).ok()?, dir))
+    }))
 }
 
 /// The newest hotfix that reached `done`.

@@ -463,3 +463,55 @@ fn git_flow_graph_matches_git_flow_avh_hotfix_finish() {
         avh.git(&["cat-file", "-t", "v1.3.1"])
     );
 }
+
+#[test]
+fn a_change_already_made_by_hand_is_found_by_patch_id() {
+    let (env, _gh) = three_targets();
+    // release/1.5 got the very same change by hand, without any trailer.
+    env.git(&["switch", "-q", "release/1.5"]);
+    env.commit_file("fix.txt", "fixed\n", "Same fix, typed again");
+    env.git(&["push", "-q", "origin", "release/1.5"]);
+    env.git(&["switch", "-q", "main"]);
+    let before = origin_ref(&env, "release/1.5").unwrap();
+    let run = env.hotfix(&["backport", "--to", "release/1.5"]);
+    run.ok();
+    assert!(
+        run.stdout.contains("already on release/1.5 (patch-id"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(
+        origin_ref(&env, "release/1.5").as_deref(),
+        Some(before.as_str()),
+        "nothing pushed"
+    );
+}
+
+#[test]
+fn log_shows_the_timeline_and_record_of_the_last_finished_hotfix() {
+    let mut env = released_repo(false);
+    let gh = with_github(&mut env, "");
+    ship_fix(&env, &gh, "fix.txt");
+    env.hotfix(&["backport"]).ok();
+    let run = env.hotfix(&["log", "--json"]);
+    run.ok();
+    let r = &run.json()["result"];
+    let steps: Vec<&str> = r["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["step"].as_str())
+        .collect();
+    for s in [
+        "start",
+        "ship:push",
+        "ship:approval",
+        "ship:merge",
+        "ship:tag",
+        "deploy",
+        "backport",
+    ] {
+        assert!(steps.contains(&s), "{s} missing from {steps:?}");
+    }
+    assert!(r["record"].as_str().unwrap().contains("# Hotfix 1.3.1"));
+}
