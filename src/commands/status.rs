@@ -111,6 +111,38 @@ pub fn run(ctx: &Context, args: StatusArgs) -> Result<Value> {
             state.steps.join(", ")
         }
     ));
+    // The deploy of this hotfix's tag, as journaled.
+    let deploy = journal
+        .load_deploy()?
+        .filter(|d| d.tag == state.tag)
+        .map(|d| {
+            let env = d
+                .environments
+                .iter()
+                .rev()
+                .find(|e| !e.stages.is_empty())
+                .or(d.environments.first());
+            json!({
+                "environment": env.map(|e| e.name.clone()),
+                "stages": env.map(|e| e.stages.iter().map(|(id, st)| json!({"id": id, "state": st})).collect::<Vec<_>>()).unwrap_or_default(),
+                "finished": d.finished,
+                "outcome": d.outcome,
+            })
+        });
+    if let Some(d) = &deploy {
+        ui.out(format!(
+            "  deploy     {} {}",
+            d["environment"].as_str().unwrap_or(""),
+            d["outcome"].as_str().unwrap_or("in progress")
+        ));
+    }
+    for t in &state.backport {
+        let st = serde_json::to_value(t.state)
+            .ok()
+            .and_then(|v| v.as_str().map(String::from))
+            .unwrap_or_default();
+        ui.out(format!("  backport   {} ({}): {st}", t.target, t.method));
+    }
     ui.out(format!("Next: {next}"));
     Ok(json!({
         "in_progress": true,
@@ -136,7 +168,12 @@ pub fn run(ctx: &Context, args: StatusArgs) -> Result<Value> {
             "reason": a["reason"],
         })).collect::<Vec<_>>(),
         "merge_sha": state.merge_sha,
-        "deploy": Value::Null,
-        "backport": [],
+        "deploy": deploy,
+        "backport": state.backport.iter().map(|t| json!({
+            "target": t.target,
+            "state": t.state,
+            "method": t.method,
+            "pr": t.pr,
+        })).collect::<Vec<_>>(),
     }))
 }

@@ -350,6 +350,8 @@ fn pr_mode_proposes_one_pull_request_per_target() {
     );
     let st = env.hotfix(&["status", "--json"]).json()["result"].clone();
     assert_eq!(st["phase"], "backport-pending");
+    assert_eq!(st["backport"][0]["target"], "release/1.5");
+    assert_eq!(st["backport"][0]["state"], "pr-open");
     assert_eq!(st["next_command"], "hotfix backport");
 }
 

@@ -576,6 +576,9 @@ fn a_failing_health_gate_after_the_merge_rolls_production_back() {
     );
     let st = env.hotfix(&["status", "--json"]).json()["result"].clone();
     assert_eq!(st["phase"], "deploy-failed");
+    assert_eq!(st["deploy"]["environment"], "production");
+    assert_eq!(st["deploy"]["stages"][0]["id"], "api");
+    assert_eq!(st["deploy"]["stages"][0]["state"]["state"], "rolled-back");
     assert_eq!(st["next_command"], "hotfix ship");
     assert!(
         gh.releases().iter().all(|r| r.draft),
