@@ -265,6 +265,25 @@ impl Ship<'_> {
 
     fn run(&mut self, args: &ShipArgs) -> Result<Value> {
         let ui = &self.ctx.ui;
+        if self.state.phase == Phase::Deployed
+            && !self.state.done("ship-finished")
+            && !self.ctx.dry_run()
+        {
+            // Killed after the deploy: finish the last step (release, post_deploy, backport).
+            let gh = self.github()?;
+            self.finish(&gh)?;
+            return Ok(self.summary());
+        }
+        if matches!(self.state.phase, Phase::Deployed | Phase::BackportPending)
+            && self.cfg.ship.backport
+            && !self.ctx.dry_run()
+        {
+            // Killed during the backport that ship runs: go on with it.
+            self.ctx
+                .ui
+                .info("Resuming the backport (ship.backport = true)");
+            return super::backport::run(self.ctx, crate::cli::BackportArgs::default());
+        }
         if self.state.phase >= Phase::Deployed && self.state.phase != Phase::DeployFailed {
             ui.out(format!(
                 "Hotfix {} is {} already (tag {}).",
@@ -409,18 +428,7 @@ impl Ship<'_> {
             Ok(_) => {
                 self.state.phase = Phase::Deployed;
                 self.save()?;
-                self.notify(
-                    "deployed",
-                    &format!("{} is deployed to {envs} and healthy", self.state.tag),
-                );
-                self.pr_comment(
-                    gh,
-                    "deployed",
-                    &format!(
-                        ":white_check_mark: {} is deployed to {envs} and healthy.",
-                        self.state.tag
-                    ),
-                )?;
+                exec_crash("ship:deployed");
                 Ok(())
             }
             Err(e) if e.kind == Kind::Interrupted || e.kind == Kind::Paused => Err(e),
@@ -453,6 +461,24 @@ Next: fix and run `hotfix ship` again, or `hotfix abort`.",
 
     /// Step 9: publish the Release, `lifecycle.post_deploy`, the audit record.
     fn finish(&mut self, gh: &Client) -> Result<()> {
+        // Milestones first: after a kill right after the deploy they are sent on the rerun.
+        let envs = self.cfg.deploy.environments.join(" → ");
+        if !self.state.done("announced-deployed") {
+            self.notify(
+                "deployed",
+                &format!("{} is deployed to {envs} and healthy", self.state.tag),
+            );
+            self.state.mark("announced-deployed");
+            self.save()?;
+        }
+        self.pr_comment(
+            gh,
+            "deployed",
+            &format!(
+                ":white_check_mark: {} is deployed to {envs} and healthy.",
+                self.state.tag
+            ),
+        )?;
         if self.cfg.ship.release
             && let Some((id, true)) = gh.release_for_tag(&self.state.tag)?
         {
@@ -479,6 +505,8 @@ Next: fix and run `hotfix ship` again, or `hotfix abort`.",
             self.state.tag,
             self.cfg.deploy.environments.join(", ")
         ));
+        self.state.mark("ship-finished");
+        self.save()?;
         if self.cfg.ship.backport {
             self.ctx
                 .ui
@@ -646,6 +674,7 @@ Next: fix and run `hotfix ship` again, or `hotfix abort`.",
             self.state.phase = Phase::Tested;
         }
         self.save()?;
+        exec_crash("ship:tested");
         self.log("ship:test", "passed", &[("head", json!(head.to_string()))])
     }
 
@@ -1128,6 +1157,7 @@ Next: fix and run `hotfix ship` again, or `hotfix abort`.",
                     self.state.merge_sha = Some(sha.clone());
                     self.state.phase = Phase::Merged;
                     self.save()?;
+                    exec_crash("ship:merged");
                     self.log(
                         "ship:merge",
                         "merged",
@@ -1237,6 +1267,7 @@ Next: fix and run `hotfix ship` again, or `hotfix abort`.",
         )?;
         self.state.phase = Phase::Tagged;
         self.save()?;
+        exec_crash("ship:tagged");
         self.log(
             "ship:tag",
             "ok",

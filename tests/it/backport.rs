@@ -517,3 +517,113 @@ fn log_shows_the_timeline_and_record_of_the_last_finished_hotfix() {
     }
     assert!(r["record"].as_str().unwrap().contains("# Hotfix 1.3.1"));
 }
+
+/// Runs the whole path (ship with ship.backport = true) and kills the process with SIGKILL at
+/// `crash_at`, then reruns until done. Returns what the remote and GitHub hold at the end.
+fn whole_path(crash_at: Option<&str>) -> (Vec<String>, usize) {
+    let mut env = released_repo(true);
+    let gh = with_github(&mut env, "");
+    env.commit_file(
+        ".rolloutrc",
+        "[ship]\nconfirm_deploy = false\n[approval]\npoll_interval = \"20ms\"\n",
+        "policy",
+    );
+    env.git(&["push", "-q", "origin", "HEAD"]);
+    env.git(&["push", "-q", "origin", "main:develop", "--force"]);
+    env.hotfix(&["start"]).ok();
+    env.commit_file("fix.txt", "fixed\n", "Fix the outage");
+    let mut crashed = crash_at.is_none();
+    let mut reviewed = false;
+    for _ in 0..8 {
+        if !crashed {
+            env.set_env("HOTFIX_TEST_CRASH_AT", crash_at.unwrap());
+        }
+        let run = env.hotfix(&["ship", "--yes", "--no-wait"]);
+        env.extra_env.retain(|(k, _)| k != "HOTFIX_TEST_CRASH_AT");
+        if run.code == -1 {
+            crashed = true;
+            continue;
+        }
+        if !reviewed && !gh.prs().is_empty() {
+            gh.review(gh.prs()[0].number, "alice", "APPROVED", None, None);
+            reviewed = true;
+            continue;
+        }
+        if run.code == 0 && crashed {
+            break;
+        }
+        assert!(
+            run.code == 3 || run.code == 0,
+            "{crash_at:?}: unexpected exit {}\n{}",
+            run.code,
+            run.stderr
+        );
+    }
+    assert!(crashed, "{crash_at:?} was never reached");
+    let prs = gh.prs();
+    let n = prs[0].number;
+    let facts = vec![
+        format!(
+            "prs={} merged={}",
+            prs.len(),
+            prs.iter().filter(|p| p.merged).count()
+        ),
+        format!(
+            "tag-on-main={}",
+            origin_ref(&env, "v1.3.1^{commit}") == origin_ref(&env, "main")
+        ),
+        format!(
+            "develop-has-fix={}",
+            file_at(&env, "develop", "fix.txt").as_deref() == Some("fixed\n")
+        ),
+        format!(
+            "hotfix-branch-gone={}",
+            origin_ref(&env, "refs/heads/hotfix/1.3.1").is_none()
+        ),
+        format!(
+            "deployments={:?}",
+            gh.deployments()
+                .iter()
+                .map(|d| d.statuses.last().map(|(s, _)| s.clone()))
+                .collect::<Vec<_>>()
+        ),
+        format!(
+            "releases={:?}",
+            gh.releases()
+                .iter()
+                .map(|r| (r.tag_name.clone(), r.draft))
+                .collect::<Vec<_>>()
+        ),
+        format!("labels={:?}", gh.pr(n).labels),
+        format!(
+            "in-progress={}",
+            env.hotfix(&["status", "--json"]).json()["result"]["in_progress"]
+        ),
+    ];
+    (facts, gh.comments(n).len())
+}
+
+#[test]
+fn a_kill_at_any_step_of_the_path_then_a_rerun_ends_like_an_uninterrupted_run() {
+    let (expected, comments) = whole_path(None);
+    assert!(
+        expected.contains(&"prs=1 merged=1".to_string()),
+        "{expected:?}"
+    );
+    for point in [
+        "ship:tested",
+        "ship:pushed",
+        "ship:pr",
+        "ship:waiting",
+        "ship:merged",
+        "ship:tagged",
+        "deploy:before-stages",
+        "ship:deployed",
+        "backport:target-applied",
+        "backport:pushed",
+    ] {
+        let (facts, n) = whole_path(Some(point));
+        assert_eq!(facts, expected, "killed at {point}");
+        assert_eq!(n, comments, "killed at {point}: no duplicated comment");
+    }
+}
