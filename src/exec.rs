@@ -88,36 +88,14 @@ impl Runner {
             });
         }
         self.ui.detail(format!("$ {shown}"));
-        let out = Command::new("git")
-            .args(args)
-            .current_dir(cwd)
-            .env(INTERNAL_ENV, "1")
-            .stdin(Stdio::null())
-            .output()
-            .map_err(|e| Error::step(format!("cannot run git: {e}")).hint("is git installed?"))?;
-        Ok(Output {
-            status: out.status.code(),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        })
+        run_git(cwd, args, (INTERNAL_ENV, "1"))
     }
 
     /// Runs a read-only `git` command, also in dry-run mode (it changes nothing).
     pub fn git_read(&self, cwd: &Path, args: &[&str]) -> Result<Output> {
-        let out = Command::new("git")
-            .args(args)
-            .current_dir(cwd)
-            // A read never takes optional locks (no opportunistic index refresh): it changes
-            // nothing, not even the index file's bytes.
-            .env("GIT_OPTIONAL_LOCKS", "0")
-            .stdin(Stdio::null())
-            .output()
-            .map_err(|e| Error::step(format!("cannot run git: {e}")).hint("is git installed?"))?;
-        Ok(Output {
-            status: out.status.code(),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        })
+        // A read never takes optional locks (no opportunistic index refresh): it changes
+        // nothing, not even the index file's bytes.
+        run_git(cwd, args, ("GIT_OPTIONAL_LOCKS", "0"))
     }
 
     /// Runs a configured command with `sh -c` in `cwd`, in its own process group, with `env`
@@ -167,6 +145,22 @@ impl Runner {
             stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
         })
     }
+}
+
+/// Spawns `git args…` in `cwd` with one extra environment variable, capturing its output.
+fn run_git(cwd: &Path, args: &[&str], env: (&str, &str)) -> Result<Output> {
+    let out = Command::new("git")
+        .args(args)
+        .current_dir(cwd)
+        .env(env.0, env.1)
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| Error::step(format!("cannot run git: {e}")).hint("is git installed?"))?;
+    Ok(Output {
+        status: out.status.code(),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    })
 }
 
 /// A command from the configuration, with the values it may see.

@@ -437,32 +437,27 @@ impl Repo {
             .map_err(what)
     }
 
-    /// The patch id of a (non-merge) commit: equal for the same change wherever it was applied.
-    pub fn patch_id(&self, commit: Oid) -> Option<Oid> {
+    /// The diff a (non-merge) commit makes against its parent.
+    fn commit_diff(&self, commit: Oid) -> Option<git2::Diff<'_>> {
         let c = self.inner.find_commit(commit).ok()?;
         if c.parent_count() != 1 {
             return None;
         }
         let parent = c.parent(0).ok()?.tree().ok()?;
-        let diff = self
-            .inner
+        self.inner
             .diff_tree_to_tree(Some(&parent), Some(&c.tree().ok()?), None)
-            .ok()?;
-        diff.patchid(None).ok()
+            .ok()
+    }
+
+    /// The patch id of a (non-merge) commit: equal for the same change wherever it was applied.
+    pub fn patch_id(&self, commit: Oid) -> Option<Oid> {
+        self.commit_diff(commit)?.patchid(None).ok()
     }
 
     /// The paths a (non-merge) commit changes, sorted: cheap (no file contents are read), and
     /// equal for two commits whenever their patch ids can be equal.
     pub fn touched_paths(&self, commit: Oid) -> Option<Vec<String>> {
-        let c = self.inner.find_commit(commit).ok()?;
-        if c.parent_count() != 1 {
-            return None;
-        }
-        let parent = c.parent(0).ok()?.tree().ok()?;
-        let diff = self
-            .inner
-            .diff_tree_to_tree(Some(&parent), Some(&c.tree().ok()?), None)
-            .ok()?;
+        let diff = self.commit_diff(commit)?;
         let mut paths: Vec<String> = diff
             .deltas()
             .filter_map(|d| {

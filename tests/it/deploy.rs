@@ -307,18 +307,23 @@ timeout = "1s"
 }
 
 /// A local HTTP endpoint answering 503 until `healthy_after` has passed since it started (or
-/// never), 200 "ok" afterwards; `bad_after` turns it back to 503.
-fn endpoint(healthy_after: Option<Duration>, bad_after: Option<Duration>) -> String {
+/// never), 200 "ok" afterwards; after `good_answers` healthy answers it turns back to 503.
+fn endpoint(healthy_after: Option<Duration>, good_answers: Option<usize>) -> String {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
     let start = Instant::now();
     std::thread::spawn(move || {
+        let mut good = 0;
         for stream in listener.incoming() {
             let Ok(mut s) = stream else { continue };
             let mut buf = [0u8; 2048];
             let _ = s.read(&mut buf);
             let t = start.elapsed();
-            let healthy = healthy_after.is_some_and(|h| t >= h) && bad_after.is_none_or(|b| t < b);
+            let healthy =
+                healthy_after.is_some_and(|h| t >= h) && good_answers.is_none_or(|n| good < n);
+            if healthy {
+                good += 1;
+            }
             let (status, body) = if healthy {
                 ("200 OK", "ok")
             } else {
@@ -381,7 +386,8 @@ fn a_never_healthy_endpoint_fails_at_the_failure_limit_and_rolls_back() {
 
 #[test]
 fn an_endpoint_that_goes_bad_during_the_monitor_window_triggers_rollback() {
-    let url = endpoint(Some(Duration::ZERO), Some(Duration::from_millis(600)));
+    // Healthy for the deploy's gate and the first monitor check, then down.
+    let url = endpoint(Some(Duration::ZERO), Some(2));
     let rc = format!(
         "{}\n[deploy.monitor]\nduration = \"5s\"\ninterval = \"100ms\"\n",
         gated(&url, "")
