@@ -577,3 +577,46 @@ mod recorded_on_github {
         gh.assert_no_schema_violations();
     }
 }
+
+#[test]
+fn a_first_ctrl_c_lets_running_stages_finish_and_the_deploy_resumes() {
+    let fifo_dir = tempfile::tempdir().unwrap();
+    let fifo = fifo_dir.path().join("started");
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let rc = format!(
+        r#"
+[[deploy.stage]]
+id = "slow"
+run = "echo started > '{}'; sleep 1; echo done >> ../slow.log"
+[[deploy.stage]]
+id = "after"
+run = "echo ran >> ../after.log"
+depends_on = ["slow"]
+"#,
+        fifo.display()
+    );
+    let env = released_with(&rc);
+    let mut child = env.spawn(&["deploy", "--ref", "v1.0.0"]);
+    assert_eq!(std::fs::read_to_string(&fifo).unwrap(), "started\n");
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGINT);
+    }
+    assert_eq!(child.wait().unwrap().code(), Some(130));
+    assert_eq!(
+        read(&env, "slow.log"),
+        "done\n",
+        "the running stage finished"
+    );
+    assert!(read(&env, "after.log").is_empty(), "nothing new started");
+    // Rerun: the finished stage is not run again (slow.log would grow), the rest runs.
+    std::fs::remove_file(&fifo).unwrap();
+    env.hotfix(&["deploy", "--ref", "v1.0.0"]).ok();
+    assert_eq!(read(&env, "slow.log"), "done\n");
+    assert_eq!(read(&env, "after.log"), "ran\n");
+}

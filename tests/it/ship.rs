@@ -642,3 +642,64 @@ fn a_ci_runner_without_local_state_rebuilds_it_from_the_remote() {
     assert!(origin_ref(&env, "refs/tags/v1.3.1").is_some());
     assert_eq!(gh.deployments().len(), 1);
 }
+
+#[test]
+fn a_tag_taken_while_waiting_moves_the_release_to_the_next_free_patch() {
+    let (env, gh) = shipping("min_approvals = 1");
+    let n = approved(&env, &gh);
+    // Someone else releases 1.3.1 from elsewhere while the PR waits.
+    env.git(&["tag", "-a", "v1.3.1", "-m", "elsewhere", "v1.3.0"]);
+    env.git(&["push", "-q", "origin", "v1.3.1"]);
+    env.git(&["tag", "-d", "v1.3.1"]);
+    let run = env.hotfix(&["ship"]);
+    run.ok();
+    assert!(
+        run.stderr.contains("tagging v1.3.2 instead"),
+        "{}",
+        run.stderr
+    );
+    let main = origin_ref(&env, "main").unwrap();
+    assert_eq!(
+        origin_ref(&env, "v1.3.2^{commit}").as_deref(),
+        Some(main.as_str())
+    );
+    assert!(gh.pr(n).merged);
+}
+
+#[test]
+fn fault_matrix_each_fault_ends_in_a_correct_clearly_reported_state() {
+    // (method, path, status, headers, take effect before failing)
+    let faults: &[(&str, &str, u16, &[(&str, &str)], bool)] = &[
+        ("GET", r"/pulls$", 500, &[], false),
+        ("GET", r"/pulls/\d+$", 504, &[], false),
+        ("GET", r"/user$", 429, &[("retry-after", "1")], false),
+        ("POST", r"/pulls$", 504, &[], true),
+        ("POST", r"/labels$", 500, &[], true),
+        ("POST", r"/requested_reviewers$", 502, &[], true),
+        ("POST", r"/comments$", 502, &[], true),
+        ("GET", r"/reviews$", 500, &[], false),
+    ];
+    for (method, path, status, headers, take_effect) in faults {
+        let (env, gh) = shipping("min_approvals = 1");
+        gh.fail_next(method, path, *status, 1, headers, *take_effect);
+        let run = env.hotfix(&["ship", "--no-wait"]);
+        let case = format!("{method} {path} → {status}");
+        run.code(3);
+        let prs = gh.prs();
+        assert_eq!(prs.len(), 1, "{case}");
+        assert_eq!(prs[0].labels, ["hotfix"], "{case}");
+        assert_eq!(
+            gh.comments(prs[0].number).len(),
+            1,
+            "{case}: one review request comment"
+        );
+        let posts = gh
+            .requests()
+            .iter()
+            .filter(|r| {
+                r.method == "POST" && r.path.ends_with("/requested_reviewers") && !r.injected
+            })
+            .count();
+        assert!(posts <= 1, "{case}: reviewers requested {posts} times");
+    }
+}
