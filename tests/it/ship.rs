@@ -668,8 +668,9 @@ fn a_tag_taken_while_waiting_moves_the_release_to_the_next_free_patch() {
 
 #[test]
 fn fault_matrix_each_fault_ends_in_a_correct_clearly_reported_state() {
-    // (method, path, status, headers, take effect before failing)
-    let faults: &[(&str, &str, u16, &[(&str, &str)], bool)] = &[
+    /// (method, path, status, headers, take effect before failing)
+    type Fault<'a> = (&'a str, &'a str, u16, &'a [(&'a str, &'a str)], bool);
+    let faults: &[Fault] = &[
         ("GET", r"/pulls$", 500, &[], false),
         ("GET", r"/pulls/\d+$", 504, &[], false),
         ("GET", r"/user$", 429, &[("retry-after", "1")], false),
