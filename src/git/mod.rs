@@ -402,11 +402,18 @@ impl Repo {
         let what = |e| git_err(format!("cherry-picking {commit} onto {onto}"), e);
         let c = r.find_commit(commit).map_err(what)?;
         let base = r.find_commit(onto).map_err(what)?;
-        let mut index = r.cherrypick_commit(&c, &base, 0, None).map_err(what)?;
-        if index.has_conflicts() {
-            return Ok(Picked::Conflict);
-        }
-        let tree_id = index.write_tree_to(r).map_err(what)?;
+        let tree_id = match self.merge_tree(c.parent_id(0).ok(), onto, commit)? {
+            Some(Some(tree)) => tree,
+            Some(None) => return Ok(Picked::Conflict),
+            // An older git: libgit2 does the three-way merge.
+            None => {
+                let mut index = r.cherrypick_commit(&c, &base, 0, None).map_err(what)?;
+                if index.has_conflicts() {
+                    return Ok(Picked::Conflict);
+                }
+                index.write_tree_to(r).map_err(what)?
+            }
+        };
         if tree_id == base.tree_id() {
             return Ok(Picked::Empty);
         }
@@ -418,6 +425,36 @@ impl Repo {
         Ok(Picked::Committed(new))
     }
 
+    /// A three-way tree merge by git itself (`git merge-tree --write-tree`, the ort strategy,
+    /// which skips identical subtrees: far faster than libgit2 on large trees). `Some(Some(tree))`
+    /// when clean, `Some(None)` on a conflict, `None` when this git cannot do it (older than 2.40).
+    fn merge_tree(&self, base: Option<Oid>, ours: Oid, theirs: Oid) -> Result<Option<Option<Oid>>> {
+        let Some(base) = base else { return Ok(None) };
+        let (b, o, t) = (base.to_string(), ours.to_string(), theirs.to_string());
+        let out = self.runner.git_read(
+            &self.workdir,
+            &[
+                "merge-tree",
+                "--write-tree",
+                "--no-messages",
+                "--merge-base",
+                &b,
+                &o,
+                &t,
+            ],
+        )?;
+        match out.status {
+            Some(0) => Ok(out
+                .stdout
+                .lines()
+                .next()
+                .and_then(|l| Oid::from_str(l.trim()).ok())
+                .map(Some)),
+            Some(1) => Ok(Some(None)),
+            _ => Ok(None),
+        }
+    }
+
     /// Merges `theirs` into `ours` without touching the working tree: a merge commit with both
     /// parents (`--no-ff`), or `None` on a conflict.
     pub fn merge_in_memory(&self, ours: Oid, theirs: Oid, message: &str) -> Result<Option<Oid>> {
@@ -425,11 +462,18 @@ impl Repo {
         let what = |e| git_err(format!("merging {theirs} into {ours}"), e);
         let a = r.find_commit(ours).map_err(what)?;
         let b = r.find_commit(theirs).map_err(what)?;
-        let mut index = r.merge_commits(&a, &b, None).map_err(what)?;
-        if index.has_conflicts() {
-            return Ok(None);
-        }
-        let tree_id = index.write_tree_to(r).map_err(what)?;
+        let base = r.merge_base(ours, theirs).ok();
+        let tree_id = match self.merge_tree(base, ours, theirs)? {
+            Some(Some(tree)) => tree,
+            Some(None) => return Ok(None),
+            None => {
+                let mut index = r.merge_commits(&a, &b, None).map_err(what)?;
+                if index.has_conflicts() {
+                    return Ok(None);
+                }
+                index.write_tree_to(r).map_err(what)?
+            }
+        };
         let tree = r.find_tree(tree_id).map_err(what)?;
         let sig = self.committer()?;
         r.commit(None, &sig, &sig, message, &tree, &[&a, &b])
