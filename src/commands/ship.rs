@@ -297,6 +297,9 @@ impl Ship<'_> {
             return self.dry_run();
         }
         let gh = self.github()?;
+        if self.state.phase == Phase::DeployFailed {
+            self.maybe_new_round()?;
+        }
         if self.state.phase < Phase::Approved {
             self.preflight()?;
             // The token is checked before anything leaves the machine (exit 2, nothing changed).
@@ -316,6 +319,54 @@ impl Ship<'_> {
         self.deploy(&gh, args)?;
         self.finish(&gh)?;
         Ok(self.summary())
+    }
+
+    /// After a failed deploy, a further fix committed on the hotfix branch starts a new PR round
+    /// with the next free patch version (the failed release stays as it is).
+    fn maybe_new_round(&mut self) -> Result<()> {
+        let (Some(head), Some(merged)) = (
+            self.repo.local_branch(&self.state.branch),
+            self.state
+                .merge_sha
+                .as_deref()
+                .and_then(|m| git2::Oid::from_str(m).ok()),
+        ) else {
+            return Ok(());
+        };
+        if self.repo.is_ancestor(head, merged) {
+            return Ok(());
+        }
+        let current = semver::Version::parse(&self.state.version)
+            .map_err(|e| Error::internal(format!("bad version in state: {e}")))?;
+        let rel = crate::branching::Releases::read(self.repo, self.cfg)?;
+        let next = rel.next_free_patch(&current);
+        let old_tag = self.state.tag.clone();
+        self.ctx.ui.info(format!(
+            "a further fix after the failed deploy of {old_tag}: new PR round as {}",
+            self.cfg.tag_for(&next)
+        ));
+        let st = &mut self.state;
+        st.version = next.to_string();
+        st.tag = self.cfg.tag_for(&next);
+        st.phase = Phase::Started;
+        st.pr = None;
+        st.pushed = None;
+        st.approval = None;
+        st.approved_at = None;
+        st.wait_started_at = None;
+        st.merge_sha = None;
+        st.tested_head = None;
+        st.steps
+            .retain(|s| matches!(s.as_str(), "branch" | "picks" | "post_start"));
+        self.save()?;
+        self.log(
+            "ship:new-round",
+            "ok",
+            &[
+                ("after", json!(old_tag)),
+                ("version", json!(self.state.version)),
+            ],
+        )
     }
 
     /// Step 6 (end): the GitHub Release, as a draft until the deploy succeeded.

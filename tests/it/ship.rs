@@ -704,3 +704,40 @@ fn fault_matrix_each_fault_ends_in_a_correct_clearly_reported_state() {
         assert!(posts <= 1, "{case}: reviewers requested {posts} times");
     }
 }
+
+#[test]
+fn after_a_failed_deploy_a_further_fix_is_a_new_round_with_the_next_patch() {
+    let stages = "[[deploy.stage]]\nid = \"api\"\nrun = \"true\"\nrollback = \"true\"\n[deploy.stage.health]\ncommand = \"test -f ok.txt\"\ninterval = \"10ms\"\ntimeout = \"1s\"\n";
+    let (env, gh) = shipping_with("min_approvals = 1", stages);
+    approved(&env, &gh);
+    env.hotfix(&["ship"]).code(1);
+    assert_eq!(
+        env.hotfix(&["status", "--json"]).json()["result"]["phase"],
+        "deploy-failed"
+    );
+    // Rerunning without a new commit retries the deploy of the same tag.
+    env.hotfix(&["ship"]).code(1);
+    assert!(
+        gh.deployments()
+            .iter()
+            .all(|d| d.sha == origin_ref(&env, "v1.3.1^{commit}").unwrap())
+    );
+    // A further fix: a new PR round, released as 1.3.2.
+    env.commit_file("ok.txt", "ok\n", "Make the health check pass (INC-1)");
+    let run = env.hotfix(&["ship", "--no-wait"]);
+    run.code(3);
+    assert!(
+        run.stderr.contains("new PR round as v1.3.2"),
+        "{}",
+        run.stderr
+    );
+    let prs = gh.prs();
+    assert_eq!(prs.len(), 2, "a second PR for the new round");
+    let n2 = prs.iter().find(|p| !p.merged).unwrap().number;
+    gh.review(n2, "alice", "APPROVED", None, None);
+    env.hotfix(&["ship"]).ok();
+    assert!(origin_ref(&env, "refs/tags/v1.3.2").is_some());
+    let st = env.hotfix(&["status", "--json"]).json()["result"].clone();
+    assert_eq!(st["phase"], "deployed");
+    assert_eq!(st["version"], "1.3.2");
+}
