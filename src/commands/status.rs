@@ -12,7 +12,13 @@ use crate::journal::PickState;
 pub fn run(ctx: &Context, args: StatusArgs) -> Result<Value> {
     let repo = ctx.repo()?;
     let journal = ctx.journal(&repo);
-    let Some(mut state) = journal.load()? else {
+    let state = match journal.load()? {
+        Some(s) => Some(s),
+        // A machine without state (a CI runner): with --refresh, ask the remote.
+        None if args.refresh => super::ship::rebuild_from_remote(ctx, &repo, &journal)?,
+        None => None,
+    };
+    let Some(mut state) = state else {
         ctx.ui.out("No hotfix in progress.");
         return Ok(json!({ "in_progress": false }));
     };

@@ -741,3 +741,29 @@ fn after_a_failed_deploy_a_further_fix_is_a_new_round_with_the_next_patch() {
     assert_eq!(st["phase"], "deployed");
     assert_eq!(st["version"], "1.3.2");
 }
+
+#[test]
+fn status_refresh_on_a_fresh_clone_rebuilds_the_state_from_the_remote() {
+    let (env, gh) = shipping("min_approvals = 1");
+    let n = approved(&env, &gh);
+    env.git_in(
+        &env.root,
+        &["clone", "-q", env.origin.to_str().unwrap(), "runner"],
+    );
+    let runner = env.root.join("runner");
+    env.git_in(&runner, &["switch", "-q", "hotfix/1.3.1"]);
+    let plain = env.run_in(&runner, &["status", "--json"]);
+    assert_eq!(
+        plain.json()["result"]["in_progress"],
+        false,
+        "plain status stays local and offline"
+    );
+    let st = env
+        .run_in(&runner, &["status", "--refresh", "--json"])
+        .json()["result"]
+        .clone();
+    assert_eq!(st["in_progress"], true);
+    assert_eq!(st["pr"]["number"], n);
+    assert_eq!(st["approvals"][0]["login"], "alice");
+    assert_eq!(st["approvals"][0]["counts"], true);
+}
