@@ -16,8 +16,6 @@ pub enum Kind {
     Config,
     /// A precondition is not met and nothing was changed (exit 2).
     Precondition,
-    /// A command that exists in the contract but is not built yet (exit 2).
-    NotYetAvailable,
     /// A step ran and failed: tests, a configured command, a git operation (exit 1).
     StepFailed,
     /// Paused and resumable: a conflict to resolve, approval pending (exit 3).
@@ -37,7 +35,7 @@ impl Kind {
     pub fn exit_code(self) -> i32 {
         match self {
             Kind::StepFailed | Kind::Internal => 1,
-            Kind::Usage | Kind::Config | Kind::Precondition | Kind::NotYetAvailable => 2,
+            Kind::Usage | Kind::Config | Kind::Precondition => 2,
             Kind::Paused => 3,
             Kind::NotApproved => 4,
             Kind::RollbackFailed => 5,
@@ -82,13 +80,6 @@ impl Error {
     }
     pub fn internal(message: impl Into<String>) -> Self {
         Self::new(Kind::Internal, message)
-    }
-    pub fn not_yet_available(command: &str, issue: &str) -> Self {
-        Self::new(
-            Kind::NotYetAvailable,
-            format!("`hotfix {command}` is not yet available in this build"),
-        )
-        .hint(format!("it is planned: {issue}"))
     }
 
     /// Adds a hint: a sentence or the exact command that gets the user unstuck.

@@ -3,21 +3,6 @@
 use crate::harness::{TestEnv, hotfix_bin, released_repo};
 
 #[test]
-fn commands_not_built_yet_exit_2_and_say_so() {
-    let env = TestEnv::new();
-    // Every command of the contract is built now; the switch is kept for the next one.
-    for cmd in [&[] as &[&str]; 0] {
-        let run = env.hotfix(cmd);
-        run.code(2);
-        assert!(
-            run.stderr.contains("not yet available"),
-            "{cmd:?}: {}",
-            run.stderr
-        );
-    }
-}
-
-#[test]
 fn bad_usage_exits_2() {
     let env = TestEnv::new();
     env.hotfix(&["start", "--frm", "x"]).code(2);
