@@ -78,6 +78,17 @@ hf() { # hf NAME [hyperfine args…]: one comparison, exported as JSON
         --export-json "$RESULTS/$name.json" "$@" >&2
 }
 
+# git-flow AVH (Debian's git-flow), the tool teams use today, for a side-by-side.
+if ! command -v git-flow >/dev/null; then
+    say "installing git-flow (Debian package)"
+    if [[ $(id -u) == 0 ]]; then apt-get install -y git-flow >/dev/null 2>&1 ||
+        { apt-get update >/dev/null && apt-get install -y git-flow >/dev/null; }
+    else sudo apt-get install -y git-flow >/dev/null 2>&1 ||
+        { sudo apt-get update >/dev/null && sudo apt-get install -y git-flow >/dev/null; }
+    fi
+fi
+git flow init -d >/dev/null 2>&1 || true
+
 # The same branch from the same tag, checked out, from the same starting branch. hyperfine's
 # --prepare runs (untimed) before every run, so each run starts from the same state.
 for from in main develop; do
@@ -85,7 +96,9 @@ for from in main develop; do
         --prepare "$(reset_to $from)" --command-name "git switch -c $B $T (from $from)" \
         "git switch -q -c $B $T" \
         --prepare "$(reset_to $from)" --command-name "hotfix start --no-fetch (from $from)" \
-        "$H -q start --no-fetch"
+        "$H -q start --no-fetch" \
+        --prepare "$(reset_to $from)" --command-name "git flow hotfix start (AVH, from $from)" \
+        "git flow hotfix start $next_version $T >/dev/null"
 done
 # The whole round trip: cut the branch, then abandon it.
 hf "round-trip" \
@@ -120,6 +133,8 @@ verdict() { awk -v a="$1" -v b="$2" 'BEGIN { print (a / b <= 1.5 ? "PASS (<= 1.5
 
 sm=$(median_ms "$RESULTS/switch-from-main.json" 0)
 hm=$(median_ms "$RESULTS/switch-from-main.json" 1)
+fm=$(median_ms "$RESULTS/switch-from-main.json" 2)
+fd=$(median_ms "$RESULTS/switch-from-develop.json" 2)
 sd=$(median_ms "$RESULTS/switch-from-develop.json" 0)
 hd=$(median_ms "$RESULTS/switch-from-develop.json" 1)
 rg=$(median_ms "$RESULTS/round-trip.json" 0)
@@ -147,8 +162,10 @@ rev=${BENCH_REV:-$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unk
     echo "|---|---:|---:|---|"
     echo "| \`git switch -c $B $T\`, from main | $sm ms | 1.00x | |"
     echo "| \`hotfix start --no-fetch\`, from main | $hm ms | $(ratio "$hm" "$sm") | $(verdict "$hm" "$sm") |"
+    echo "| \`git flow hotfix start\` (AVH), from main | $fm ms | $(ratio "$fm" "$sm") | |"
     echo "| \`git switch -c $B $T\`, from develop | $sd ms | 1.00x | |"
     echo "| \`hotfix start --no-fetch\`, from develop | $hd ms | $(ratio "$hd" "$sd") | $(verdict "$hd" "$sd") |"
+    echo "| \`git flow hotfix start\` (AVH), from develop | $fd ms | $(ratio "$fd" "$sd") | |"
     echo "| round trip: \`git switch -c\` + \`git switch main\` + \`git branch -D\` | $rg ms | 1.00x | |"
     echo "| round trip: \`hotfix start --no-fetch\` + \`hotfix abort\` | $rh ms | $(ratio "$rh" "$rg") | |"
     echo "| latest release among ${release_tags} tags (\`Releases::read\` + \`latest_on\`, fresh repo) | $lr ms | | ${lv:-?} (< 20 ms) |"
@@ -158,7 +175,7 @@ rev=${BENCH_REV:-$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unk
     echo "| part | median |"
     echo "|---|---:|"
     echo "| \`hotfix start --dry-run --no-fetch\` (every check, no switch) | $pd ms |"
-    echo "| of which the clean-tree check \`Repo::uncommitted_changes\` (libgit2 status, in-process) | $st ms |"
+    echo "| of which the clean-tree check \`Repo::uncommitted_changes\` (\`git status\`) | $st ms |"
     echo "| \`git status --porcelain -uno\` (the same check by git) | $pg ms |"
     echo "| \`hotfix status\`, nothing in progress (process start, open repo, config) | $ps ms |"
 } >"$BENCH_DIR/results.md"
