@@ -78,7 +78,8 @@ hf() { # hf NAME [hyperfine args…]: one comparison, exported as JSON
         --export-json "$RESULTS/$name.json" "$@" >&2
 }
 
-# git-flow AVH (Debian's git-flow), the tool teams use today, for a side-by-side.
+# git-flow AVH (Debian's git-flow), the tool teams use today, for a side-by-side. Its base
+# must be a branch: main, which is at the latest release tag in this repository.
 if ! command -v git-flow >/dev/null; then
     say "installing git-flow (Debian package)"
     if [[ $(id -u) == 0 ]]; then apt-get install -y git-flow >/dev/null 2>&1 ||
@@ -98,7 +99,7 @@ for from in main develop; do
         --prepare "$(reset_to $from)" --command-name "hotfix start --no-fetch (from $from)" \
         "$H -q start --no-fetch" \
         --prepare "$(reset_to $from)" --command-name "git flow hotfix start (AVH, from $from)" \
-        "git flow hotfix start $next_version $T >/dev/null"
+        "git flow hotfix start $next_version >/dev/null"
 done
 # The whole round trip: cut the branch, then abandon it.
 hf "round-trip" \
