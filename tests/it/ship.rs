@@ -545,6 +545,18 @@ fn a_primary_rate_limit_waits_for_the_reset() {
     assert!(run.stderr.contains("primary rate limit"), "{}", run.stderr);
 }
 
+/// A fresh clone of the origin, as a CI runner has it: on the hotfix branch, with no
+/// `.git/hotfix` at all.
+fn runner_clone(env: &TestEnv) -> std::path::PathBuf {
+    env.git_in(
+        &env.root,
+        &["clone", "-q", env.origin.to_str().unwrap(), "runner"],
+    );
+    let runner = env.root.join("runner");
+    env.git_in(&runner, &["switch", "-q", "hotfix/1.3.1"]);
+    runner
+}
+
 /// Ships up to an approved PR (one approval by alice).
 fn approved(env: &TestEnv, gh: &FakeRepo) -> u64 {
     env.hotfix(&["ship", "--no-wait"]).code(3);
@@ -623,13 +635,7 @@ fn an_approval_older_than_expires_after_at_deploy_time_is_exit_4() {
 fn a_ci_runner_without_local_state_rebuilds_it_from_the_remote() {
     let (env, gh) = shipping("min_approvals = 1");
     let n = approved(&env, &gh);
-    // A fresh clone on a runner, on the hotfix branch, with no .git/hotfix at all.
-    env.git_in(
-        &env.root,
-        &["clone", "-q", env.origin.to_str().unwrap(), "runner"],
-    );
-    let runner = env.root.join("runner");
-    env.git_in(&runner, &["switch", "-q", "hotfix/1.3.1"]);
+    let runner = runner_clone(&env);
     let run = env.run_in(&runner, &["ship", "--yes"]);
     run.ok();
     assert!(
@@ -746,12 +752,7 @@ fn after_a_failed_deploy_a_further_fix_is_a_new_round_with_the_next_patch() {
 fn status_refresh_on_a_fresh_clone_rebuilds_the_state_from_the_remote() {
     let (env, gh) = shipping("min_approvals = 1");
     let n = approved(&env, &gh);
-    env.git_in(
-        &env.root,
-        &["clone", "-q", env.origin.to_str().unwrap(), "runner"],
-    );
-    let runner = env.root.join("runner");
-    env.git_in(&runner, &["switch", "-q", "hotfix/1.3.1"]);
+    let runner = runner_clone(&env);
     let plain = env.run_in(&runner, &["status", "--json"]);
     assert_eq!(
         plain.json()["result"]["in_progress"],
