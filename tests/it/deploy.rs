@@ -580,15 +580,8 @@ mod recorded_on_github {
 
 #[test]
 fn a_first_ctrl_c_lets_running_stages_finish_and_the_deploy_resumes() {
-    let fifo_dir = tempfile::tempdir().unwrap();
-    let fifo = fifo_dir.path().join("started");
-    assert!(
-        std::process::Command::new("mkfifo")
-            .arg(&fifo)
-            .status()
-            .unwrap()
-            .success()
-    );
+    let fifo_home = TestEnv::new();
+    let fifo = fifo_home.fifo("started");
     let rc = format!(
         r#"
 [[deploy.stage]]

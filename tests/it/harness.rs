@@ -203,6 +203,19 @@ impl TestEnv {
         self.run_in(&self.work, args)
     }
 
+    /// A named pipe in the test's root: a command writing to it blocks until the test reads,
+    /// so the test knows the command has started without sleeping.
+    pub fn fifo(&self, name: &str) -> PathBuf {
+        let path = self.root.join(name);
+        let ok = Command::new("mkfifo")
+            .arg(&path)
+            .status()
+            .expect("mkfifo")
+            .success();
+        assert!(ok, "mkfifo {}", path.display());
+        path
+    }
+
     pub fn state(&self) -> Option<serde_json::Value> {
         let p = self.work.join(".git/hotfix/state.json");
         std::fs::read_to_string(p)

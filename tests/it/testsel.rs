@@ -241,15 +241,8 @@ fn test_without_a_hotfix_compares_with_the_previous_release_or_base() {
 
 #[test]
 fn ctrl_c_stops_the_running_commands_and_exits_130() {
-    let fifo = tempfile::tempdir().unwrap();
-    let fifo = fifo.path().join("started");
-    assert!(
-        std::process::Command::new("mkfifo")
-            .arg(&fifo)
-            .status()
-            .unwrap()
-            .success()
-    );
+    let fifo_home = TestEnv::new();
+    let fifo = fifo_home.fifo("started");
     let rc = format!(
         "[model]\nkind = \"trunk\"\n[tests]\nunmatched = \"smoke\"\nsmoke = [\"echo started > '{}'; sleep 60\"]\n",
         fifo.display()
