@@ -278,10 +278,15 @@ fn main() {
         sel.selected.len(),
     );
 
-    summary(
-        "select (compile + match)",
-        time(runs, || select(&tests, &changed, false).expect("selection")),
+    let whole = time(runs, || select(&tests, &changed, false).expect("selection"));
+    let mut walls: Vec<Duration> = whole.iter().map(|s| s.wall).collect();
+    walls.sort();
+    println!(
+        "RESULT selection_{}_median_ms={:.2}",
+        if rust { "rust" } else { "mixed" },
+        median(&walls)
     );
+    summary("select (compile + match)", whole);
     summary(
         "  Matcher::new (compile)",
         time(runs, || Matcher::new(&tests).expect("compile")),

@@ -98,6 +98,36 @@ impl Runner {
         run_git(cwd, args, ("GIT_OPTIONAL_LOCKS", "0"))
     }
 
+    /// Starts a read-only `git` command that reads its standard input as it comes: feed it
+    /// with [`GitStream::feed`] while doing other work, then [`GitStream::finish`]. Its output
+    /// is drained from another thread, so neither side can block the other.
+    pub fn git_stream(&self, cwd: &Path, args: &[&str]) -> Result<GitStream> {
+        let mut child = Command::new("git")
+            .args(args)
+            .current_dir(cwd)
+            .env("GIT_OPTIONAL_LOCKS", "0")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|e| Error::step(format!("cannot run git: {e}")).hint("is git installed?"))?;
+        let drain = |mut r: Box<dyn std::io::Read + Send>| {
+            std::thread::spawn(move || {
+                let mut buf = Vec::new();
+                let _ = r.read_to_end(&mut buf);
+                buf
+            })
+        };
+        let stdout = drain(Box::new(child.stdout.take().expect("piped stdout")));
+        let stderr = drain(Box::new(child.stderr.take().expect("piped stderr")));
+        Ok(GitStream {
+            stdin: child.stdin.take(),
+            child,
+            stdout,
+            stderr,
+        })
+    }
+
     /// Runs a configured command with `sh -c` in `cwd`, in its own process group, with `env`
     /// added and the token variables removed (unless `pass_token`). Output is captured.
     pub fn configured(&self, cmd: &ConfiguredCommand) -> Result<Output> {
@@ -161,6 +191,44 @@ fn run_git(cwd: &Path, args: &[&str], env: (&str, &str)) -> Result<Output> {
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
     })
+}
+
+/// A running `git` fed through its standard input (see [`Runner::git_stream`]).
+pub struct GitStream {
+    child: std::process::Child,
+    stdin: Option<std::process::ChildStdin>,
+    stdout: std::thread::JoinHandle<Vec<u8>>,
+    stderr: std::thread::JoinHandle<Vec<u8>>,
+}
+
+impl GitStream {
+    /// Writes `input` to the command's standard input.
+    pub fn feed(&mut self, input: &[u8]) -> Result<()> {
+        use std::io::Write;
+        if let Some(stdin) = self.stdin.as_mut() {
+            // A failed write means git stopped reading; `finish` reports why.
+            if stdin.write_all(input).is_err() {
+                self.stdin = None;
+            }
+        }
+        Ok(())
+    }
+
+    /// Closes the input and waits for the command's output.
+    pub fn finish(mut self) -> Result<Output> {
+        drop(self.stdin.take());
+        let status = self
+            .child
+            .wait()
+            .map_err(|e| Error::step(format!("cannot run git: {e}")))?;
+        let stdout = self.stdout.join().unwrap_or_default();
+        let stderr = self.stderr.join().unwrap_or_default();
+        Ok(Output {
+            status: status.code(),
+            stdout: String::from_utf8_lossy(&stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&stderr).into_owned(),
+        })
+    }
 }
 
 /// A command from the configuration, with the values it may see.

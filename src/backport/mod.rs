@@ -3,12 +3,13 @@
 //! `--no-ff` merge of the tag or `-x` cherry-picks — so the working tree is touched only when
 //! a conflict must be handed to the user.
 
-use std::collections::HashSet;
+use std::cell::{OnceCell, RefCell};
+use std::collections::{HashMap, HashSet};
 
 use git2::Oid;
 
 use crate::error::Result;
-use crate::git::{Picked, Repo};
+use crate::git::{Change, Picked, Repo};
 
 /// Why a commit counts as already on a target.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,71 +33,164 @@ impl Signal {
 ///
 /// With `M` the merge base of the target and the fix: a fix commit is on the target (ancestor)
 /// exactly when it is not among the fix-only commits `M..fix`; the target's own commits `M..tip`
-/// give the `-x` trailers and, computed on first need, the patch ids. Two history walks answer
-/// for every commit at once, however many there are.
+/// give the `-x` trailers and the patch ids. Two history walks answer ancestry for every commit
+/// at once; what commits change is read in batches (one `git diff-tree` per batch), and a patch
+/// id is computed only for commits that touch exactly the same paths, as `git cherry` does.
 pub struct Detector<'r> {
     repo: &'r Repo,
     fix_only: HashSet<Oid>,
     trailers: HashSet<String>,
-    /// The target's commits by the paths they touch, built on first need: a patch id is only
-    /// computed for commits that touch exactly the same paths (as `git cherry` does).
-    by_paths: std::cell::OnceCell<std::collections::HashMap<Vec<String>, Vec<Oid>>>,
-    patch_ids: std::cell::RefCell<std::collections::HashMap<Oid, Option<Oid>>>,
+    /// The target's own non-merge commits since the fork.
     since_fork: Vec<Oid>,
+    /// The target's commits by the paths they touch, built on first need.
+    by_paths: OnceCell<HashMap<Vec<String>, Vec<Oid>>>,
+    /// What commits change, read in batches and kept for the picks.
+    changes: RefCell<HashMap<Oid, Vec<Change>>>,
+    patch_ids: RefCell<HashMap<Oid, Option<Oid>>>,
 }
 
 impl<'r> Detector<'r> {
     /// `tip` is the target; `fix_tip` the newest commit of the fix (every checked commit must
-    /// be one of its ancestors).
-    pub fn new(repo: &'r Repo, tip: Oid, fix_tip: Oid) -> Result<Self> {
-        let since_fork = repo.commits_since_fork(tip, fix_tip)?;
-        let fix_only: HashSet<Oid> = repo.commits_since_fork(fix_tip, tip)?.into_iter().collect();
+    /// be one of its ancestors). What the commits in `ask` change is read by git while the
+    /// history is walked, with the target's own commits, in one `git diff-tree`.
+    pub fn new(repo: &'r Repo, tip: Oid, fix_tip: Oid, ask: &[Oid]) -> Result<Self> {
+        let mut reader = repo.change_reader()?;
+        reader.feed(ask)?;
+        let (since_fork, fix_only) = repo.fork_sides(tip, fix_tip)?;
+        let fix_only: HashSet<Oid> = fix_only.into_iter().collect();
+        // One read of each target-side commit: its `-x` trailers, and whether it is a merge
+        // (merges have no patch id).
         let mut trailers = HashSet::new();
+        let mut singles = Vec::new();
         for c in &since_fork {
-            if let Some(msg) = repo.message(*c) {
-                for line in msg.lines() {
-                    if let Some(rest) = line.trim().strip_prefix("(cherry picked from commit ") {
-                        trailers.insert(rest.trim_end_matches(')').to_string());
-                    }
+            let Some((msg, parents)) = repo.message_and_parents(*c) else {
+                continue;
+            };
+            if parents == 1 {
+                singles.push(*c);
+            }
+            for line in msg.lines() {
+                if let Some(rest) = line.trim().strip_prefix("(cherry picked from commit ") {
+                    trailers.insert(rest.trim_end_matches(')').to_string());
                 }
             }
         }
+        let since_fork = singles;
+        reader.feed(&since_fork)?;
+        let changes = reader.finish()?;
         Ok(Detector {
             repo,
             fix_only,
             trailers,
-            by_paths: std::cell::OnceCell::new(),
-            patch_ids: std::cell::RefCell::new(std::collections::HashMap::new()),
             since_fork,
+            by_paths: OnceCell::new(),
+            changes: RefCell::new(changes),
+            patch_ids: RefCell::new(HashMap::new()),
         })
     }
 
     /// Is `commit` already on the target, and by which signal?
-    pub fn check(&self, commit: Oid) -> Option<Signal> {
-        if !self.fix_only.contains(&commit) {
-            return Some(Signal::Ancestor);
-        }
-        if self.trailers.contains(&commit.to_string()) {
-            return Some(Signal::Trailer);
-        }
-        let by_paths = self.by_paths.get_or_init(|| {
-            let mut m: std::collections::HashMap<Vec<String>, Vec<Oid>> =
-                std::collections::HashMap::new();
-            for c in &self.since_fork {
-                if let Some(p) = self.repo.touched_paths(*c) {
-                    m.entry(p).or_default().push(*c);
-                }
-            }
-            m
-        });
-        let same_paths = by_paths.get(&self.repo.touched_paths(commit)?)?;
-        let id = self.repo.patch_id(commit)?;
-        let mut cache = self.patch_ids.borrow_mut();
-        same_paths
-            .iter()
-            .any(|c| *cache.entry(*c).or_insert_with(|| self.repo.patch_id(*c)) == Some(id))
-            .then_some(Signal::PatchId)
+    pub fn check(&self, commit: Oid) -> Result<Option<Signal>> {
+        Ok(self.check_all(&[commit])?.pop().flatten())
     }
+
+    /// [`Detector::check`] for many commits at once (one `git diff-tree` for all of them).
+    pub fn check_all(&self, commits: &[Oid]) -> Result<Vec<Option<Signal>>> {
+        let mut answers: Vec<Option<Signal>> = commits
+            .iter()
+            .map(|c| {
+                if !self.fix_only.contains(c) {
+                    Some(Signal::Ancestor)
+                } else if self.trailers.contains(&c.to_string()) {
+                    Some(Signal::Trailer)
+                } else {
+                    None
+                }
+            })
+            .collect();
+        let open: Vec<Oid> = commits
+            .iter()
+            .zip(&answers)
+            .filter(|(_, a)| a.is_none())
+            .map(|(c, _)| *c)
+            .collect();
+        if open.is_empty() {
+            return Ok(answers);
+        }
+        self.read_changes(&open)?;
+        let by_paths = self.by_paths()?;
+        if by_paths.is_empty() {
+            return Ok(answers);
+        }
+        let changes = self.changes.borrow();
+        let mut ids = self.patch_ids.borrow_mut();
+        let mut id_of = |c: Oid, paths: &[String]| {
+            *ids.entry(c)
+                .or_insert_with(|| self.repo.patch_id_touching(c, paths))
+        };
+        for (c, answer) in commits.iter().zip(answers.iter_mut()) {
+            if answer.is_some() {
+                continue;
+            }
+            let Some(paths) = changes.get(c).map(|ch| touched(ch)) else {
+                continue;
+            };
+            let Some(same_paths) = by_paths.get(&paths) else {
+                continue;
+            };
+            let Some(id) = id_of(*c, &paths) else {
+                continue;
+            };
+            if same_paths.iter().any(|t| id_of(*t, &paths) == Some(id)) {
+                *answer = Some(Signal::PatchId);
+            }
+        }
+        Ok(answers)
+    }
+
+    /// What `commit` changes, when it was read by [`Detector::check_all`].
+    pub fn changes_of(&self, commit: Oid) -> Option<Vec<Change>> {
+        self.changes.borrow().get(&commit).cloned()
+    }
+
+    /// Reads what `commits` change, for those not read yet.
+    fn read_changes(&self, commits: &[Oid]) -> Result<()> {
+        let missing: Vec<Oid> = {
+            let known = self.changes.borrow();
+            commits
+                .iter()
+                .filter(|c| !known.contains_key(c))
+                .copied()
+                .collect()
+        };
+        let read = self.repo.changes(&missing)?;
+        self.changes.borrow_mut().extend(read);
+        Ok(())
+    }
+
+    fn by_paths(&self) -> Result<&HashMap<Vec<String>, Vec<Oid>>> {
+        if let Some(m) = self.by_paths.get() {
+            return Ok(m);
+        }
+        self.read_changes(&self.since_fork)?;
+        let read = self.changes.borrow();
+        let mut m: HashMap<Vec<String>, Vec<Oid>> = HashMap::new();
+        for c in &self.since_fork {
+            match read.get(c) {
+                Some(ch) if !ch.is_empty() => m.entry(touched(ch)).or_default().push(*c),
+                _ => {}
+            }
+        }
+        Ok(self.by_paths.get_or_init(|| m))
+    }
+}
+
+/// The sorted paths a change touches: equal for two commits whenever their patch ids can be.
+fn touched(changes: &[Change]) -> Vec<String> {
+    let mut p: Vec<String> = changes.iter().map(|c| c.path.clone()).collect();
+    p.sort();
+    p.dedup();
+    p
 }
 
 /// The result of bringing the fix to one target in memory.
@@ -119,17 +213,19 @@ fn short(o: Oid) -> String {
 
 /// Cherry-picks `commits` (oldest first) onto `tip`, skipping those already there.
 pub fn pick_onto(repo: &Repo, target: &str, tip: Oid, commits: &[Oid]) -> Result<Applied> {
-    let Some(first) = commits.first() else {
+    // The newest commit: every commit to pick is one of its ancestors.
+    let Some(newest) = commits.last() else {
         return Ok(Applied::Done {
             result: tip,
             report: Vec::new(),
         });
     };
-    let detector = Detector::new(repo, tip, *first)?;
+    let detector = Detector::new(repo, tip, *newest, commits)?;
+    let signals = detector.check_all(commits)?;
     let mut cur = tip;
     let mut report = Vec::new();
-    for (i, c) in commits.iter().enumerate() {
-        if let Some(sig) = detector.check(*c) {
+    for (i, (c, signal)) in commits.iter().zip(signals).enumerate() {
+        if let Some(sig) = signal {
             report.push(format!(
                 "{} already on {target} ({})",
                 short(*c),
@@ -137,7 +233,7 @@ pub fn pick_onto(repo: &Repo, target: &str, tip: Oid, commits: &[Oid]) -> Result
             ));
             continue;
         }
-        match repo.pick_in_memory(cur, *c)? {
+        match repo.pick_in_memory_with(cur, *c, detector.changes_of(*c).as_deref())? {
             Picked::Committed(new) => {
                 report.push(format!(
                     "{} cherry-picked onto {target} as {}",

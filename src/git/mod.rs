@@ -5,6 +5,7 @@
 //! [`Runner`](crate::exec::Runner), so credentials, hooks and the working tree behave as usual.
 //! "Not found" is an `Option`, failures are errors that name the operation and the object.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use git2::{BranchType, ErrorCode, Oid, Repository};
@@ -398,11 +399,36 @@ impl Repo {
     /// Cherry-picks `commit` onto `onto` without touching the working tree, adding the `-x`
     /// trailer. The author is kept; the committer is the user.
     pub fn pick_in_memory(&self, onto: Oid, commit: Oid) -> Result<Picked> {
+        self.pick_in_memory_with(onto, commit, None)
+    }
+
+    /// [`Repo::pick_in_memory`], given what the commit changes (from [`Repo::changes`]) when
+    /// known. When the target holds every touched path exactly as the commit's parent had it,
+    /// the pick is a tree edit of those paths alone, which is what a three-way merge gives in
+    /// that case, at the cost of a few tree lookups; anything else is merged by git.
+    pub fn pick_in_memory_with(
+        &self,
+        onto: Oid,
+        commit: Oid,
+        changes: Option<&[Change]>,
+    ) -> Result<Picked> {
         let r = &self.inner;
         let what = |e| git_err(format!("cherry-picking {commit} onto {onto}"), e);
         let c = r.find_commit(commit).map_err(what)?;
         let base = r.find_commit(onto).map_err(what)?;
-        let tree_id = match self.merge_tree(c.parent_id(0).ok(), onto, commit)? {
+        let edited = match changes {
+            Some(ch) if c.parent_count() == 1 && !ch.is_empty() => {
+                let tree = base.tree().map_err(what)?;
+                let parent = c.parent(0).and_then(|p| p.tree()).map_err(what)?;
+                self.edit_tree(&tree, &parent, ch).map_err(what)?
+            }
+            _ => None,
+        };
+        let merged = match edited {
+            Some(tree) => Some(Some(tree)),
+            None => self.merge_tree(c.parent_id(0).ok(), onto, commit)?,
+        };
+        let tree_id = match merged {
             Some(Some(tree)) => tree,
             Some(None) => return Ok(Picked::Conflict),
             // An older git: libgit2 does the three-way merge.
@@ -498,6 +524,104 @@ impl Repo {
         self.commit_diff(commit)?.patchid(None).ok()
     }
 
+    /// [`Repo::patch_id`] of a commit known to touch exactly `paths`: the diff is limited to
+    /// them, so only the trees along those paths are read.
+    pub fn patch_id_touching(&self, commit: Oid, paths: &[String]) -> Option<Oid> {
+        let c = self.inner.find_commit(commit).ok()?;
+        if c.parent_count() != 1 || paths.is_empty() {
+            return None;
+        }
+        let parent = c.parent(0).ok()?.tree().ok()?;
+        let mut opts = git2::DiffOptions::new();
+        opts.disable_pathspec_match(true);
+        for p in paths {
+            opts.pathspec(p);
+        }
+        self.inner
+            .diff_tree_to_tree(Some(&parent), Some(&c.tree().ok()?), Some(&mut opts))
+            .ok()?
+            .patchid(None)
+            .ok()
+    }
+
+    /// What each of `commits` changes against its parent, for all of them with one
+    /// `git diff-tree --stdin` (git's tree diff skips identical subtrees, where libgit2's walks
+    /// whole trees). A merge commit maps to an empty list, as does a commit that changes nothing.
+    pub fn changes(&self, commits: &[Oid]) -> Result<HashMap<Oid, Vec<Change>>> {
+        let mut reader = self.change_reader()?;
+        reader.feed(commits)?;
+        reader.finish()
+    }
+
+    /// [`Repo::changes`] for commits given as they become known: one `git diff-tree` reads
+    /// them while this process goes on (walking history, say).
+    pub fn change_reader(&self) -> Result<ChangeReader> {
+        Ok(ChangeReader(self.runner.git_stream(
+            &self.workdir,
+            &[
+                "diff-tree",
+                "--stdin",
+                "-r",
+                "--raw",
+                "-z",
+                "--no-renames",
+                "--root",
+                "--always",
+                "--no-ext-diff",
+            ],
+        )?))
+    }
+
+    /// `tree` with `changes` applied, when every touched path is in `tree` exactly as the
+    /// change's "before" side has it (and a new file's directory already exists). `None` when
+    /// that does not hold: then the pick needs a real three-way merge.
+    fn edit_tree(
+        &self,
+        tree: &git2::Tree<'_>,
+        parent: &git2::Tree<'_>,
+        changes: &[Change],
+    ) -> std::result::Result<Option<Oid>, git2::Error> {
+        const GITLINK: u32 = 0o160000;
+        let mut update = git2::build::TreeUpdateBuilder::new();
+        for ch in changes {
+            if ch.old.is_some_and(|(m, _)| m == GITLINK)
+                || ch.new.is_some_and(|(m, _)| m == GITLINK)
+            {
+                return Ok(None);
+            }
+            let path = Path::new(&ch.path);
+            let present = match tree.get_path(path) {
+                Ok(e) => Some((e.filemode() as u32, e.id())),
+                Err(e) if e.code() == ErrorCode::NotFound => None,
+                Err(e) => return Err(e),
+            };
+            if present != ch.old {
+                return Ok(None);
+            }
+            match ch.new {
+                Some((mode, id)) => {
+                    let new_dir = path.parent().filter(|d| !d.as_os_str().is_empty());
+                    if let Some(dir) = new_dir.filter(|_| ch.old.is_none())
+                        && !new_file_fits(tree, parent, dir)?
+                    {
+                        return Ok(None);
+                    }
+                    let mode = match mode {
+                        0o100755 => git2::FileMode::BlobExecutable,
+                        0o120000 => git2::FileMode::Link,
+                        0o100644 => git2::FileMode::Blob,
+                        _ => return Ok(None),
+                    };
+                    update.upsert(path, id, mode);
+                }
+                None => {
+                    update.remove(path);
+                }
+            }
+        }
+        update.create_updated(&self.inner, tree).map(Some)
+    }
+
     /// The paths a (non-merge) commit changes, sorted: cheap (no file contents are read), and
     /// equal for two commits whenever their patch ids can be equal.
     pub fn touched_paths(&self, commit: Oid) -> Option<Vec<String>> {
@@ -515,19 +639,29 @@ impl Repo {
         Some(paths)
     }
 
-    /// Commits on `tip` since it forked from `other` (`other..tip`, first-parent not required).
-    pub fn commits_since_fork(&self, tip: Oid, other: Oid) -> Result<Vec<Oid>> {
-        let base = self.inner.merge_base(tip, other).ok();
-        let mut walk = self
-            .inner
-            .revwalk()
-            .map_err(|e| git_err("walking history", e))?;
-        walk.push(tip).map_err(|e| git_err("walking history", e))?;
-        if let Some(b) = base {
-            walk.hide(b).map_err(|e| git_err("walking history", e))?;
-        }
-        walk.map(|o| o.map_err(|e| git_err("walking history", e)))
-            .collect()
+    /// The commits of each side since `a` and `b` forked: (`b..a`, `a..b`).
+    pub fn fork_sides(&self, a: Oid, b: Oid) -> Result<(Vec<Oid>, Vec<Oid>)> {
+        let side = |tip: Oid, other: Oid| -> Result<Vec<Oid>> {
+            let mut walk = self
+                .inner
+                .revwalk()
+                .map_err(|e| git_err("walking history", e))?;
+            walk.push(tip)
+                .and_then(|_| walk.hide(other))
+                .map_err(|e| git_err("walking history", e))?;
+            walk.map(|o| o.map_err(|e| git_err("walking history", e)))
+                .collect()
+        };
+        Ok((side(a, b)?, side(b, a)?))
+    }
+
+    /// The full message of a commit and its number of parents, in one read.
+    pub fn message_and_parents(&self, commit: Oid) -> Option<(String, usize)> {
+        let c = self.inner.find_commit(commit).ok()?;
+        Some((
+            String::from_utf8_lossy(c.message_bytes()).into_owned(),
+            c.parent_count(),
+        ))
     }
 
     /// The full message of a commit.
@@ -816,6 +950,98 @@ impl Repo {
 }
 
 /// What an in-memory cherry-pick did.
+/// A `git diff-tree --stdin` reading what commits change (see [`Repo::change_reader`]).
+pub struct ChangeReader(crate::exec::GitStream);
+
+impl ChangeReader {
+    pub fn feed(&mut self, commits: &[Oid]) -> Result<()> {
+        let mut input = String::with_capacity(commits.len() * 41);
+        for c in commits {
+            input.push_str(&c.to_string());
+            input.push('\n');
+        }
+        self.0.feed(input.as_bytes())
+    }
+
+    /// What each fed commit changes; a merge, or a commit that changes nothing, maps to an
+    /// empty list.
+    pub fn finish(self) -> Result<HashMap<Oid, Vec<Change>>> {
+        let res = self.0.finish()?;
+        if !res.success() {
+            return Err(Error::step(format!("git diff-tree failed: {}", res.text())));
+        }
+        let mut out: HashMap<Oid, Vec<Change>> = HashMap::new();
+        let mut tokens = res.stdout.split('\0');
+        let mut current: Option<Oid> = None;
+        while let Some(tok) = tokens.next() {
+            if let Some(raw) = tok.strip_prefix(':') {
+                let path = tokens.next().unwrap_or_default().to_string();
+                let f: Vec<&str> = raw.split(' ').collect();
+                let (Some(cur), [om, nm, oid, nid, ..]) = (current, f.as_slice()) else {
+                    continue;
+                };
+                let side = |mode: &str, id: &str| {
+                    let m = u32::from_str_radix(mode, 8).ok()?;
+                    let o = Oid::from_str(id).ok()?;
+                    (m != 0).then_some((m, o))
+                };
+                out.entry(cur).or_default().push(Change {
+                    path,
+                    old: side(om, oid),
+                    new: side(nm, nid),
+                });
+            } else if let Ok(o) = Oid::from_str(tok.trim()) {
+                current = Some(o);
+                out.entry(o).or_default();
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// Whether a file the pick adds under `dir` can simply be added to `tree` (the target): the
+/// directory is there, or it is new with the pick (absent from the pick's `parent` too, so no
+/// directory rename can apply) and no part of its path is a file in the target.
+fn new_file_fits(
+    tree: &git2::Tree<'_>,
+    parent: &git2::Tree<'_>,
+    dir: &Path,
+) -> std::result::Result<bool, git2::Error> {
+    let kind = |t: &git2::Tree<'_>, p: &Path| match t.get_path(p) {
+        Ok(e) => Ok(Some(e.kind())),
+        Err(e) if e.code() == ErrorCode::NotFound => Ok(None),
+        Err(e) => Err(e),
+    };
+    match kind(tree, dir)? {
+        Some(Some(git2::ObjectType::Tree)) => Ok(true),
+        Some(_) => Ok(false),
+        None => {
+            if kind(parent, dir)?.is_some() {
+                return Ok(false);
+            }
+            for a in dir
+                .ancestors()
+                .skip(1)
+                .filter(|a| !a.as_os_str().is_empty())
+            {
+                match kind(tree, a)? {
+                    None | Some(Some(git2::ObjectType::Tree)) => {}
+                    Some(_) => return Ok(false),
+                }
+            }
+            Ok(true)
+        }
+    }
+}
+
+/// One path a commit changes: its `(mode, blob)` before and after, `None` where absent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Change {
+    pub path: String,
+    pub old: Option<(u32, Oid)>,
+    pub new: Option<(u32, Oid)>,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Picked {
     Committed(Oid),

@@ -164,6 +164,109 @@ fn release_branch_end_to_end_cherry_picks_to_main_and_newer_lines() {
     nothing_in_progress(&env);
 }
 
+/// A hotfix of three commits (a new directory, a mode change, a deletion that empties a
+/// directory) picked in memory onto two targets gives, on each, exactly the tree and the
+/// trailers that `git cherry-pick -x` of the same commits gives.
+#[test]
+fn a_three_commit_fix_lands_like_git_cherry_pick_x() {
+    let mut env = TestEnv::new();
+    env.write("shared/a.txt", "a\n");
+    env.write("shared/b.txt", "b\n");
+    env.commit_file("app.txt", "1.3\n", "initial");
+    env.git(&["tag", "-a", "v1.3.0", "-m", "r"]);
+    env.git(&["branch", "release/1.3"]);
+    env.commit_file("app.txt", "1.4\n", "1.4 work");
+    env.git(&["tag", "-a", "v1.4.0", "-m", "r"]);
+    env.git(&["branch", "release/1.4"]);
+    env.commit_file("app.txt", "1.5 in progress\n", "main moves on");
+    env.git(&[
+        "push",
+        "-q",
+        "origin",
+        "main",
+        "release/1.3",
+        "release/1.4",
+        "--tags",
+    ]);
+    let gh = with_github(&mut env, "");
+    for b in ["release/1.3", "release/1.4"] {
+        env.git(&["switch", "-q", b]);
+        env.git(&["checkout", "-q", "main", "--", ".rolloutrc"]);
+        env.git(&["commit", "-q", "-m", "team policy"]);
+        env.git(&["push", "-q", "origin", b]);
+    }
+    env.git(&["switch", "-q", "main"]);
+    env.git(&["fetch", "-q", "origin"]);
+    env.hotfix(&["start", "--from", "release/1.3", "1.3.1"])
+        .ok();
+    env.write("shared/a.txt", "a, fixed\n");
+    env.write("newdir/x.txt", "x\n");
+    env.git(&["add", "."]);
+    env.git(&["commit", "-q", "-m", "Fix a, add x"]);
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let a = env.work.join("shared/a.txt");
+        std::fs::set_permissions(&a, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    env.git(&["add", "shared/a.txt"]);
+    env.git(&["rm", "-q", "shared/b.txt"]);
+    env.git(&["commit", "-q", "-m", "Make a executable, drop b"]);
+    env.git(&["rm", "-q", "newdir/x.txt"]);
+    env.write("shared/c.txt", "c\n");
+    env.git(&["add", "shared/c.txt"]);
+    env.git(&["commit", "-q", "-m", "Drop x again, add c"]);
+    let fix: Vec<String> = env
+        .git(&["rev-list", "--reverse", "origin/release/1.3..HEAD"])
+        .lines()
+        .map(str::to_string)
+        .collect();
+    assert_eq!(fix.len(), 3);
+    let before: Vec<String> = ["main", "release/1.4"]
+        .iter()
+        .map(|b| origin_ref(&env, b).unwrap())
+        .collect();
+    env.hotfix(&["ship", "--no-wait"]).code(3);
+    let n = gh.prs()[0].number;
+    gh.review(n, "alice", "APPROVED", None, None);
+    env.hotfix(&["ship"]).ok();
+    env.hotfix(&["backport"]).ok();
+
+    for (b, old) in ["main", "release/1.4"].iter().zip(&before) {
+        // What git itself makes of the same picks, in a scratch worktree.
+        let wt = env.root.join(format!("reference-{}", b.replace('/', "-")));
+        env.git(&[
+            "worktree",
+            "add",
+            "-q",
+            "--detach",
+            wt.to_str().unwrap(),
+            old,
+        ]);
+        let mut args = vec!["cherry-pick", "-x"];
+        args.extend(fix.iter().map(String::as_str));
+        env.git_in(&wt, &args);
+        let expected_tree = env.git_in(&wt, &["rev-parse", "HEAD^{tree}"]);
+        let got_tree = env.git_in(&env.origin, &["rev-parse", &format!("{b}^{{tree}}")]);
+        assert_eq!(
+            got_tree, expected_tree,
+            "{b}: same tree as git cherry-pick -x"
+        );
+        let log = env.git_in(&env.origin, &["log", "--format=%B", &format!("{old}..{b}")]);
+        for sha in &fix {
+            assert!(
+                log.contains(&format!("(cherry picked from commit {sha})")),
+                "{b}: {sha} picked with -x\n{log}"
+            );
+        }
+        let count = env.git_in(
+            &env.origin,
+            &["rev-list", "--count", &format!("{old}..{b}")],
+        );
+        assert_eq!(count, "3", "{b}: one commit per pick");
+    }
+    nothing_in_progress(&env);
+}
+
 #[test]
 fn trunk_end_to_end_needs_no_backport() {
     let mut env = released_repo(false);

@@ -402,8 +402,8 @@ fn waiting_costs_almost_no_rate_limit() {
         .expect("conditional polls");
     let counted_while_waiting = reqs[first_poll..].iter().filter(|r| r.counted).count();
     assert!(polls >= 10, "expected many polls, got {polls}");
-    eprintln!(
-        "{polls} polls, {not_modified} answered 304, {counted_while_waiting} counted requests while waiting"
+    println!(
+        "RESULT approval_polls={polls} not_modified={not_modified} counted_while_waiting={counted_while_waiting}"
     );
     assert!(
         not_modified >= polls - 1,
@@ -414,6 +414,40 @@ fn waiting_costs_almost_no_rate_limit() {
         counted_while_waiting <= 3 + polls / 25,
         "{counted_while_waiting} counted requests over {polls} polls"
     );
+}
+
+/// What a whole ship costs on GitHub: every request from the first push to the published
+/// Release and the Deployment's success, by method, and how many count against the rate limit.
+/// `bench/run.sh` reads the `RESULT` line into its table; the bounds below catch a regression
+/// (a poll that stops being conditional, a lookup repeated per step).
+#[test]
+fn github_requests_per_ship_stay_few() {
+    let (env, gh) = shipping_with(
+        "min_approvals = 1",
+        "[[deploy.stage]]\nid = \"app\"\nrun = \"true\"",
+    );
+    env.hotfix(&["ship", "--no-wait"]).code(3);
+    let n = gh.prs()[0].number;
+    gh.review(n, "alice", "APPROVED", None, None);
+    env.hotfix(&["ship"]).ok();
+    assert!(gh.pr(n).merged);
+    let reqs = gh.requests();
+    let by = |m: &str| reqs.iter().filter(|r| r.method == m).count();
+    let counted = reqs.iter().filter(|r| r.counted).count();
+    let writes = reqs.iter().filter(|r| r.method != "GET").count();
+    println!(
+        "RESULT github_requests_per_ship={} get={} post={} patch={} put={} writes={writes} counted={counted}",
+        reqs.len(),
+        by("GET"),
+        by("POST"),
+        by("PATCH"),
+        by("PUT"),
+    );
+    assert!(
+        counted <= 40,
+        "{counted} requests counted for one ship: {reqs:#?}"
+    );
+    assert!(writes <= 16, "{writes} writes for one ship: {reqs:#?}");
 }
 
 #[test]
