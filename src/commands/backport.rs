@@ -259,6 +259,7 @@ impl Backport<'_> {
             })
             .collect();
         self.save()?;
+        crate::journal::crash_point("backport:begun");
         if let Home::InProgress = self.home {
             self.journal.log(
                 &Event::new(&self.state, "backport", "begun").with(
@@ -732,26 +733,41 @@ impl Backport<'_> {
             ui.out("Waiting for the backport pull requests to be merged; run hotfix backport again to check.");
             return Ok(value);
         }
-        self.state.phase = Phase::Backported;
-        self.save()?;
-        if skipped.is_empty() && self.cfg.backport.delete_branch {
-            self.delete_hotfix_branch()?;
-        } else if !skipped.is_empty() {
-            ui.warn(format!(
-                "{} do(es) not have the fix (skipped); the branch {} is kept",
-                skipped.join(", "),
-                self.state.branch
-            ));
+        // Each closing step is marked done, so a rerun after a kill anywhere here goes on from
+        // the next one.
+        if self.state.phase < Phase::Backported {
+            self.state.phase = Phase::Backported;
+            self.save()?;
         }
-        crate::lifecycle::run_point(
-            &self.ctx.runner,
-            "post_backport",
-            &self.cfg.lifecycle.post_backport,
-            self.repo.workdir(),
-            &crate::lifecycle::hotfix_env(&self.state),
-        )?;
+        crate::journal::crash_point("backport:backported");
+        if !self.state.done("branch-closed") {
+            if skipped.is_empty() && self.cfg.backport.delete_branch {
+                self.delete_hotfix_branch()?;
+                crate::journal::crash_point("backport:branch-deleted");
+            } else if !skipped.is_empty() {
+                ui.warn(format!(
+                    "{} do(es) not have the fix (skipped); the branch {} is kept",
+                    skipped.join(", "),
+                    self.state.branch
+                ));
+            }
+            self.state.mark("branch-closed");
+            self.save()?;
+        }
+        if !self.state.done("post_backport") {
+            crate::lifecycle::run_point(
+                &self.ctx.runner,
+                "post_backport",
+                &self.cfg.lifecycle.post_backport,
+                self.repo.workdir(),
+                &crate::lifecycle::hotfix_env(&self.state),
+            )?;
+            self.state.mark("post_backport");
+            self.save()?;
+        }
         self.state.phase = Phase::Done;
         self.save()?;
+        crate::journal::crash_point("backport:done");
         self.journal
             .log(&Event::new(&self.state, "backport", "done"))?;
         crate::notify::send(

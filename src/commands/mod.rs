@@ -139,7 +139,10 @@ pub fn next_command(state: &crate::journal::State, has_commits: bool) -> String 
             "hotfix ship".into()
         }
         Phase::DeployFailed => "hotfix ship".into(),
-        Phase::Deployed | Phase::BackportPending => "hotfix backport".into(),
-        Phase::Backported | Phase::Done => "hotfix status".into(),
+        // Backported or done but still in progress: the backport's closing steps (delete the
+        // branch, post_backport, archive) were interrupted; rerunning it finishes them.
+        Phase::Deployed | Phase::BackportPending | Phase::Backported | Phase::Done => {
+            "hotfix backport".into()
+        }
     }
 }

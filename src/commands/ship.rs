@@ -274,8 +274,10 @@ impl Ship<'_> {
             self.finish(&gh)?;
             return Ok(self.summary());
         }
-        if matches!(self.state.phase, Phase::Deployed | Phase::BackportPending)
-            && self.cfg.ship.backport
+        if matches!(
+            self.state.phase,
+            Phase::Deployed | Phase::BackportPending | Phase::Backported | Phase::Done
+        ) && self.cfg.ship.backport
             && !self.ctx.dry_run()
         {
             // Killed during the backport that ship runs: go on with it.
@@ -530,10 +532,12 @@ Next: fix and run `hotfix ship` again, or `hotfix abort`.",
                 self.state.tag
             ),
         )?;
+        exec_crash("ship:commented-deployed");
         if self.cfg.ship.release
             && let Some((id, true)) = gh.release_for_tag(&self.state.tag)?
         {
             gh.publish_release(id)?;
+            exec_crash("ship:released");
         }
         if !self.state.done("post_deploy") {
             lifecycle::run_point(
@@ -558,6 +562,7 @@ Next: fix and run `hotfix ship` again, or `hotfix abort`.",
         ));
         self.state.mark("ship-finished");
         self.save()?;
+        exec_crash("ship:finished");
         if self.cfg.ship.backport {
             self.ctx
                 .ui

@@ -356,6 +356,22 @@ fn check_picks(repo: &Repo, picks: &[String], base: git2::Oid) -> Result<Vec<Pic
     Ok(out)
 }
 
+/// Whether the hotfix branch already holds a `-x` pick of `sha` since the base.
+fn picked_already(repo: &Repo, state: &State, sha: &str) -> bool {
+    let (Ok(base), Some(head)) = (git2::Oid::from_str(&state.base.sha), repo.head_oid()) else {
+        return false;
+    };
+    let trailer = format!("(cherry picked from commit {sha})");
+    repo.commits_between(base, head).is_ok_and(|cs| {
+        cs.iter().any(|c| {
+            git2::Oid::from_str(&c.sha)
+                .ok()
+                .and_then(|o| repo.message(o))
+                .is_some_and(|m| m.contains(&trailer))
+        })
+    })
+}
+
 fn pick_all(ctx: &Context, repo: &Repo, journal: &Journal, state: &mut State) -> Result<()> {
     for i in 0..state.picks.len() {
         let sha = state.picks[i].sha.clone();
@@ -383,8 +399,14 @@ fn pick_all(ctx: &Context, repo: &Repo, journal: &Journal, state: &mut State) ->
                 }
                 state.picks[i].state = PickState::Applied;
             }
+            // Picked before an interruption, between the commit and the saved state: the
+            // branch already has it (with its -x trailer), so it is not picked twice.
+            PickState::Pending if picked_already(repo, state, &sha) => {
+                state.picks[i].state = PickState::Applied;
+            }
             PickState::Pending => match repo.cherry_pick(&sha)? {
                 PickOutcome::Applied => {
+                    journal::crash_point("start:picked-one");
                     ctx.ui.done(format!("picked {}", short(&sha)));
                     state.picks[i].state = PickState::Applied;
                 }

@@ -722,8 +722,15 @@ fn a_kill_at_any_step_of_the_path_then_a_rerun_ends_like_an_uninterrupted_run() 
         "ship:tagged",
         "deploy:before-stages",
         "ship:deployed",
+        "ship:commented-deployed",
+        "ship:released",
+        "ship:finished",
+        "backport:begun",
         "backport:target-applied",
         "backport:pushed",
+        "backport:backported",
+        "backport:branch-deleted",
+        "backport:done",
     ] {
         let (facts, n) = whole_path(Some(point));
         assert_eq!(facts, expected, "killed at {point}");

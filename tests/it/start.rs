@@ -257,6 +257,62 @@ fn killed_after_creating_the_branch_rerunning_start_finishes() {
     assert_eq!(env.git(&["branch", "--list", "hotfix/*"]), "* hotfix/1.3.1");
 }
 
+/// `hotfix start --pick A --pick B`, killed (SIGKILL) at `crash_at` and rerun until it
+/// finishes; returns what the repository holds at the end.
+fn start_with_picks(crash_at: Option<&str>) -> Vec<String> {
+    let mut env = released_repo(true);
+    env.git(&["switch", "-q", "-c", "feature", "main"]);
+    let a = env.commit_file("fix.txt", "fixed\n", "fix the outage");
+    let b = env.commit_file("guard.txt", "guarded\n", "guard against it");
+    env.git(&["switch", "-q", "main"]);
+    let mut killed = false;
+    if let Some(point) = crash_at {
+        env.set_env("HOTFIX_TEST_CRASH_AT", point);
+        let run = env.hotfix(&["start", "--pick", &a, "--pick", &b]);
+        assert_eq!(run.code, -1, "{point} was not reached: {}", run.stderr);
+        env.extra_env.retain(|(k, _)| k != "HOTFIX_TEST_CRASH_AT");
+        killed = true;
+    }
+    let args: &[&str] = if killed {
+        &["start"]
+    } else {
+        &["start", "--pick", &a, "--pick", &b]
+    };
+    env.hotfix(args).ok();
+    let state = env.state().unwrap();
+    vec![
+        format!("branch={}", env.current_branch()),
+        format!(
+            "commits={}",
+            env.git(&["log", "--format=%s", "v1.3.0..HEAD"])
+                .replace('\n', " | ")
+        ),
+        format!("tree={}", env.git(&["rev-parse", "HEAD^{tree}"])),
+        format!("phase={}", state["phase"]),
+        format!("picks={}", state["picks"]),
+        format!("steps={}", state["steps"]),
+        format!("branches={}", env.git(&["branch", "--list", "hotfix/*"])),
+        format!("clean={}", env.git(&["status", "--porcelain"]).is_empty()),
+    ]
+}
+
+#[test]
+fn a_kill_at_any_step_of_start_then_a_rerun_ends_like_an_uninterrupted_start() {
+    let expected = start_with_picks(None);
+    assert!(
+        expected[1].contains("guard against it | fix the outage"),
+        "{expected:?}"
+    );
+    for point in [
+        "start:state-saved",
+        "start:branch",
+        "start:picked-one",
+        "start:picks",
+    ] {
+        assert_eq!(start_with_picks(Some(point)), expected, "killed at {point}");
+    }
+}
+
 #[test]
 fn a_lock_held_by_a_live_process_is_a_refusal() {
     let env = released_repo(true);
