@@ -1,18 +1,26 @@
 #!/usr/bin/env bash
 # shellcheck disable=SC2154 # latest_tag, next_version, repo, … come from bench.env (sourced)
-# Issue #2's benchmark, end to end:
+# Every benchmark of the project in one run, ending in one comparison table:
 #   1. cargo build --release
-#   2. bench/gen-repo.sh "$BENCH_DIR" (skipped when already generated)
-#   3. hyperfine: `hotfix start --no-fetch` against the `git switch -c hotfix/X vY` it replaces,
-#      from main (the stricter case: checkout changes no file) and from develop (~1,000
-#      unreleased commits: the checkout rewrites files); plus the parts of hotfix start
-#   4. HOTFIX_BENCH_REPO=… cargo bench --bench latest_release
-#   5. a markdown table of medians, the ratios, and the machine; also saved to
-#      "$BENCH_DIR/results.md"
+#   2. bench/gen-repo.sh "$BENCH_DIR" (skipped when already generated): 100k commits, 50k
+#      files, 3k tags, release branches
+#   3. hyperfine: `hotfix start --no-fetch` against `git switch -c hotfix/X vY` and against
+#      `git flow hotfix start` (git-flow AVH, Debian), from main and from develop; the parts of
+#      hotfix start
+#   4. cargo bench --bench latest_release (the latest release among the 3k tags)
+#   5. cargo bench --bench backport: 20 picks against `git cherry-pick -x`, already-applied
+#      detection over ~10k commits against `git cherry` (same answers checked)
+#   6. bench/hooks.sh: hook overhead against no hook (its own throw-away repositories)
+#   7. cargo bench --bench orchestration and --bench selection
+#   8. the GitHub costs, counted on the fake GitHub of the test suite: requests of one whole
+#      ship, and rate-limit points spent while waiting for approval
+#   9. a markdown report: the comparison table first, then the details, with the machine; also
+#      saved to "$BENCH_DIR/results.md"
 #
 # Environment: BENCH_DIR (default /tmp/hotfix-bench), BENCH_RUNS (default 20),
 # BENCH_WARMUP (default 3), BENCH_REV (label of the hotfix build in the report; default: the
-# repository's HEAD); BENCH_COMMITS / BENCH_FILES / BENCH_TAGS go to gen-repo.sh.
+# repository's HEAD); BENCH_COMMITS / BENCH_FILES / BENCH_TAGS go to gen-repo.sh;
+# BENCH_HOOK_RUNS (default 50) goes to hooks.sh as BENCH_RUNS.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -124,7 +132,38 @@ BENCH_OUT=$RESULTS/latest_release.txt
 (cd "$ROOT" && HOME=$ORIG_HOME \
     HOTFIX_BENCH_REPO=$WORK cargo bench --quiet --bench latest_release) | tee "$BENCH_OUT" >&2
 
+say "cargo bench --bench backport"
+BACKPORT_OUT=$RESULTS/backport.txt
+(cd "$ROOT" && HOME=$ORIG_HOME \
+    HOTFIX_BENCH_REPO=$WORK cargo bench --quiet --bench backport) | tee "$BACKPORT_OUT" >&2
+
+say "bench/hooks.sh (hook overhead against no hook)"
+HOOKS_OUT=$RESULTS/hooks.md
+(cd "$ROOT" && HOME=$ORIG_HOME NO_BUILD=1 BENCH_RUNS=${BENCH_HOOK_RUNS:-50} \
+    bench/hooks.sh) | tee "$HOOKS_OUT" >&2
+
+say "cargo bench --bench orchestration, --bench selection"
+ORCH_OUT=$RESULTS/orchestration.txt
+SEL_OUT=$RESULTS/selection.txt
+(cd "$ROOT" && HOME=$ORIG_HOME cargo bench --quiet --bench orchestration) | tee "$ORCH_OUT" >&2
+(cd "$ROOT" && HOME=$ORIG_HOME SELECTION_BREAKDOWN=0 cargo bench --quiet --bench selection) |
+    tee "$SEL_OUT" >&2
+
+say "GitHub costs (the fake GitHub of the test suite)"
+GH_OUT=$RESULTS/github.txt
+(cd "$ROOT" && HOME=$ORIG_HOME cargo test --quiet --test it -- --exact --nocapture --test-threads=1 \
+    ship::github_requests_per_ship_stay_few ship::waiting_costs_almost_no_rate_limit) |
+    tee "$GH_OUT" >&2
+
 # ----- the report -----
+result() { # result FILE KEY: the value of KEY=… on a RESULT line of FILE
+    grep -oE "RESULT.* $2=[^ ]*" "$1" | head -1 | sed "s/.* $2=//"
+}
+hook_row() { # hook_row PATTERN: "plain|hooked|added" from hooks.sh's table
+    awk -F'|' -v p="$1" 'index($2, p) { gsub(/[ *]/, "", $3); gsub(/[ *]/, "", $4); gsub(/[ *]/, "", $5); print $3 "|" $4 "|" $5; exit }' "$HOOKS_OUT"
+}
+crit() { awk -v a="$1" -v b="$2" -v c="$3" 'BEGIN { print (a / b <= c ? "PASS" : "FAIL") " (<= " c "x)" }'; }
+
 median_ms() { # median_ms FILE INDEX: hyperfine's median of command INDEX, in ms
     perl -MJSON::PP -e 'local $/; my $r = decode_json(<STDIN>)->{results}[$ARGV[0]];
         printf "%.1f", $r->{median} * 1000' "$2" <"$1"
@@ -147,6 +186,24 @@ lr=$(sed -n 's/^RESULT latest_release_median_ms=\([0-9.]*\).*/\1/p' "$BENCH_OUT"
 lv=$(sed -n 's/^RESULT latest_release_median_ms=.* \(PASS\|FAIL\)$/\1/p' "$BENCH_OUT")
 st=$(sed -n 's/^RESULT status_check_median_ms=\([0-9.]*\).*/\1/p' "$BENCH_OUT")
 
+bp=$(result "$BACKPORT_OUT" backport_ms)
+bc=$(result "$BACKPORT_OUT" cherry_pick_ms)
+bo=$(result "$BACKPORT_OUT" picks_only_ms)
+dm=$(result "$BACKPORT_OUT" detection_ms)
+dg=$(result "$BACKPORT_OUT" git_cherry_ms)
+dn=$(result "$BACKPORT_OUT" commits)
+ds=$(result "$BACKPORT_OUT" same_answers)
+IFS='|' read -r hc_plain hc_hooked hc_added <<<"$(hook_row 'git commit')"
+IFS='|' read -r hk_plain hk_hooked hk_added <<<"$(hook_row 'git checkout')"
+orch=$(result "$ORCH_OUT" orchestration_overhead_ms)
+sel=$(result "$SEL_OUT" selection_mixed_median_ms)
+ghr=$(result "$GH_OUT" github_requests_per_ship)
+ghc=$(result "$GH_OUT" counted)
+ghw=$(result "$GH_OUT" writes)
+polls=$(result "$GH_OUT" approval_polls)
+p304=$(result "$GH_OUT" not_modified)
+pcnt=$(result "$GH_OUT" counted_while_waiting)
+
 cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
 rev=${BENCH_REV:-$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)}
 [[ -z ${BENCH_REV:-} && -n $(git -C "$ROOT" status --porcelain 2>/dev/null) ]] && rev="$rev (uncommitted changes)"
@@ -158,6 +215,27 @@ rev=${BENCH_REV:-$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unk
     echo "Repository: $commits commits, $files files, $release_tags release tags + $prerelease_tags" \
         "pre-release tags; hotfix $next_version from $latest_tag. hyperfine: $WARMUP warm-ups, $RUNS runs, medians."
     echo "Load average (1/5/15 min) before the hyperfine runs: $load_before; after: $load_after."
+    echo
+    echo "#### The comparison, one run"
+    echo
+    echo "| what | hotfix | today's tool | ratio | criterion |"
+    echo "|---|---:|---:|---:|---|"
+    echo "| start a hotfix, from develop: \`hotfix start\` vs \`git switch -c\` | $hd ms | $sd ms | $(ratio "$hd" "$sd") | $(crit "$hd" "$sd" 1.5) |"
+    echo "| the same from main (nothing to check out) | $hm ms | $sm ms | $(ratio "$hm" "$sm") | $(crit "$hm" "$sm" 1.5) |"
+    echo "| start a hotfix, from develop: \`hotfix start\` vs \`git flow hotfix start\` (AVH) | $hd ms | $fd ms | $(ratio "$hd" "$fd") | |"
+    echo "| the same from main | $hm ms | $fm ms | $(ratio "$hm" "$fm") | |"
+    echo "| latest release among ${release_tags} tags | $lr ms | | | ${lv:-?} (< 20 ms) |"
+    echo "| backport 20 commits (with already-applied detection) vs \`git cherry-pick -x\` | $bp ms | $bc ms | $(ratio "$bp" "$bc") | $(crit "$bp" "$bc" 0.2) |"
+    echo "| the 20 picks alone (no detection, as \`git cherry-pick\`) | $bo ms | $bc ms | $(ratio "$bo" "$bc") | |"
+    echo "| already-applied detection over $dn commits vs \`git cherry\` (same answers: $ds) | $dm ms | $dg ms | $(ratio "$dm" "$dg") | $(crit "$dm" "$dg" 0.1) |"
+    echo "| \`git commit\` with the hooks installed vs without | $hc_hooked ms | $hc_plain ms | +$hc_added ms | $(awk -v d="$hc_added" 'BEGIN { print (d < 10 ? "PASS" : "FAIL") }') (< 10 ms added) |"
+    echo "| \`git checkout\` with the hooks installed vs without | $hk_hooked ms | $hk_plain ms | +$hk_added ms | $(awk -v d="$hk_added" 'BEGIN { print (d < 10 ? "PASS" : "FAIL") }') (< 10 ms added) |"
+    echo "| deploy orchestration overhead, 20 no-op stages in 5 waves | $orch ms | | | $(awk -v d="$orch" 'BEGIN { print (d < 100 ? "PASS" : "FAIL") }') (< 100 ms) |"
+    echo "| test selection, 10k changed files × 500 rules | $sel ms | | | $(awk -v d="$sel" 'BEGIN { print (d < 50 ? "PASS" : "FAIL") }') (< 50 ms) |"
+    echo "| GitHub requests of one whole ship (push → PR → approval → merge → tag → Release → Deployment) | $ghr requests ($ghw writes), $ghc counted | | | |"
+    echo "| rate limit spent while waiting for approval | $pcnt counted over $polls polls ($p304 answered 304) | | | |"
+    echo
+    echo "#### \`hotfix start\` in detail"
     echo
     echo "| what | median | ratio | criterion |"
     echo "|---|---:|---:|---|"
@@ -179,6 +257,9 @@ rev=${BENCH_REV:-$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unk
     echo "| of which the clean-tree check \`Repo::uncommitted_changes\` (\`git status\`) | $st ms |"
     echo "| \`git status --porcelain -uno\` (the same check by git) | $pg ms |"
     echo "| \`hotfix status\`, nothing in progress (process start, open repo, config) | $ps ms |"
+    echo
+    echo "#### Hook overhead in detail (bench/hooks.sh)"
+    sed -n '/^hyperfine/,$p' "$HOOKS_OUT"
 } >"$BENCH_DIR/results.md"
 
 say "results (also in $BENCH_DIR/results.md)"

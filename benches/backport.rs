@@ -62,24 +62,31 @@ fn main() {
         .resolve_commit("origin/develop")
         .expect("origin/develop");
     let tags = git(dir, &["tag", "--list", "v*", "--sort=-v:refname"]);
-    let target_tag = tags
-        .lines()
-        .filter(|t| !t.contains('-'))
-        .find(|t| {
-            git(
-                dir,
-                &[
-                    "rev-list",
-                    "--count",
-                    "--no-merges",
-                    &format!("{t}..origin/develop"),
-                ],
-            )
-            .parse::<usize>()
-            .unwrap_or(0)
-                >= 10_000
-        })
-        .expect("a release 10k commits back");
+    // ~10k commits back (HOTFIX_BENCH_RANGE), or the oldest release on a smaller repository.
+    let want: usize = std::env::var("HOTFIX_BENCH_RANGE")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(10_000);
+    let releases: Vec<&str> = tags.lines().filter(|t| !t.contains('-')).collect();
+    let behind = |t: &str| {
+        git(
+            dir,
+            &[
+                "rev-list",
+                "--count",
+                "--no-merges",
+                &format!("{t}..origin/develop"),
+            ],
+        )
+        .parse::<usize>()
+        .unwrap_or(0)
+    };
+    let target_tag = releases
+        .iter()
+        .copied()
+        .find(|t| behind(t) >= want)
+        .or(releases.last().copied())
+        .expect("a release");
     let release = repo.resolve_commit(target_tag).expect("tag");
     let range: Vec<Oid> = git(
         dir,
@@ -101,7 +108,7 @@ fn main() {
     // Make the target carry 100 of those changes already (cherry-picked, -x), so both tools
     // have something to find.
     let mut target = release;
-    for c in range.iter().step_by(range.len() / 100).take(100) {
+    for c in range.iter().step_by((range.len() / 100).max(1)).take(100) {
         if let Picked::Committed(n) = repo.pick_in_memory(target, *c).expect("pick") {
             target = n;
         }
@@ -161,7 +168,14 @@ fn main() {
 
     // 1. Backporting 20 commits: in memory, against `git cherry-pick -x` in a worktree.
     // Right after the release (so they apply cleanly), and not among the 100 picked above.
-    let twenty: Vec<Oid> = range[1..21].to_vec();
+    let step = (range.len() / 100).max(1);
+    let twenty: Vec<Oid> = range
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| i % step != 0)
+        .map(|(_, c)| *c)
+        .take(20)
+        .collect();
     let mut ours = Vec::new();
     for _ in 0..runs {
         let t = Instant::now();
