@@ -11,6 +11,10 @@ use git2::Oid;
 use crate::error::Result;
 use crate::git::{Change, Picked, Repo};
 
+/// Up to this many commits to check, the target's commits are screened by the fix's paths
+/// (tree lookups) rather than all diffed.
+const SCREEN_MAX_COMMITS: usize = 64;
+
 /// Why a commit counts as already on a target.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Signal {
@@ -44,6 +48,11 @@ pub struct Detector<'r> {
     since_fork: Vec<Oid>,
     /// The target's commits by the paths they touch, built on first need.
     by_paths: OnceCell<HashMap<Vec<String>, Vec<Oid>>>,
+    /// For a small fix: the paths its commits touch, and the target's commits that touch any
+    /// of them (found by tree lookups). Only those can have the same patch id as a fix commit
+    /// whose paths are among these; their map is `screened_by_paths`.
+    screen: Option<(HashSet<String>, Vec<Oid>)>,
+    screened_by_paths: OnceCell<HashMap<Vec<String>, Vec<Oid>>>,
     /// What commits change, read in batches and kept for the picks.
     changes: RefCell<HashMap<Oid, Vec<Change>>>,
     patch_ids: RefCell<HashMap<Oid, Option<Oid>>>,
@@ -76,13 +85,37 @@ impl<'r> Detector<'r> {
             }
         }
         let since_fork = singles;
-        reader.feed(&since_fork)?;
-        let changes = reader.finish()?;
+        let mut screen = None;
+        let changes = if ask.len() <= SCREEN_MAX_COMMITS {
+            // A small fix: find the target's commits that touch its paths by looking the paths
+            // up, instead of diffing every commit of the target.
+            let mut changes = reader.finish()?;
+            let paths: HashSet<String> = ask
+                .iter()
+                .filter_map(|c| changes.get(c))
+                .flatten()
+                .map(|ch| ch.path.clone())
+                .collect();
+            let list: Vec<&str> = paths.iter().map(String::as_str).collect();
+            let candidates: Vec<Oid> = since_fork
+                .iter()
+                .filter(|t| repo.touches_any(**t, &list))
+                .copied()
+                .collect();
+            changes.extend(repo.changes(&candidates)?);
+            screen = Some((paths, candidates));
+            changes
+        } else {
+            reader.feed(&since_fork)?;
+            reader.finish()?
+        };
         Ok(Detector {
             repo,
             fix_only,
             trailers,
             since_fork,
+            screen,
+            screened_by_paths: OnceCell::new(),
             by_paths: OnceCell::new(),
             changes: RefCell::new(changes),
             patch_ids: RefCell::new(HashMap::new()),
@@ -118,10 +151,16 @@ impl<'r> Detector<'r> {
             return Ok(answers);
         }
         self.read_changes(&open)?;
-        let by_paths = self.by_paths()?;
-        if by_paths.is_empty() {
-            return Ok(answers);
-        }
+        // A commit outside the screened paths needs every target commit's paths.
+        let outside = |c: &Oid| match (&self.screen, self.changes.borrow().get(c)) {
+            (Some((screened, _)), Some(ch)) => ch.iter().any(|x| !screened.contains(&x.path)),
+            _ => true,
+        };
+        let full = if open.iter().any(outside) {
+            Some(self.by_paths()?)
+        } else {
+            None
+        };
         let changes = self.changes.borrow();
         let mut ids = self.patch_ids.borrow_mut();
         let mut id_of = |c: Oid, paths: &[String]| {
@@ -134,6 +173,17 @@ impl<'r> Detector<'r> {
             }
             let Some(paths) = changes.get(c).map(|ch| touched(ch)) else {
                 continue;
+            };
+            if paths.is_empty() {
+                continue;
+            }
+            let by_paths = match (&self.screen, full) {
+                (Some((screened, candidates)), _) if paths.iter().all(|p| screened.contains(p)) => {
+                    self.screened_by_paths
+                        .get_or_init(|| self.group(&changes, candidates))
+                }
+                (_, Some(m)) => m,
+                _ => continue,
             };
             let Some(same_paths) = by_paths.get(&paths) else {
                 continue;
@@ -173,15 +223,24 @@ impl<'r> Detector<'r> {
             return Ok(m);
         }
         self.read_changes(&self.since_fork)?;
-        let read = self.changes.borrow();
+        let m = self.group(&self.changes.borrow(), &self.since_fork);
+        Ok(self.by_paths.get_or_init(|| m))
+    }
+
+    /// `commits` by the paths they touch.
+    fn group(
+        &self,
+        changes: &HashMap<Oid, Vec<Change>>,
+        commits: &[Oid],
+    ) -> HashMap<Vec<String>, Vec<Oid>> {
         let mut m: HashMap<Vec<String>, Vec<Oid>> = HashMap::new();
-        for c in &self.since_fork {
-            match read.get(c) {
+        for c in commits {
+            match changes.get(c) {
                 Some(ch) if !ch.is_empty() => m.entry(touched(ch)).or_default().push(*c),
                 _ => {}
             }
         }
-        Ok(self.by_paths.get_or_init(|| m))
+        m
     }
 }
 

@@ -524,6 +524,27 @@ impl Repo {
         self.commit_diff(commit)?.patchid(None).ok()
     }
 
+    /// Whether a (non-merge) commit changes any of `paths`: a few tree lookups per path, with
+    /// no diff of the whole trees.
+    pub fn touches_any(&self, commit: Oid, paths: &[&str]) -> bool {
+        let Ok(c) = self.inner.find_commit(commit) else {
+            return false;
+        };
+        let (Ok(tree), Some(parent)) = (c.tree(), c.parent(0).ok().and_then(|p| p.tree().ok()))
+        else {
+            return false;
+        };
+        if tree.id() == parent.id() {
+            return false;
+        }
+        let entry = |t: &git2::Tree<'_>, p: &str| {
+            t.get_path(Path::new(p))
+                .ok()
+                .map(|e| (e.filemode(), e.id()))
+        };
+        paths.iter().any(|p| entry(&tree, p) != entry(&parent, p))
+    }
+
     /// [`Repo::patch_id`] of a commit known to touch exactly `paths`: the diff is limited to
     /// them, so only the trees along those paths are read.
     pub fn patch_id_touching(&self, commit: Oid, paths: &[String]) -> Option<Oid> {
@@ -548,6 +569,9 @@ impl Repo {
     /// `git diff-tree --stdin` (git's tree diff skips identical subtrees, where libgit2's walks
     /// whole trees). A merge commit maps to an empty list, as does a commit that changes nothing.
     pub fn changes(&self, commits: &[Oid]) -> Result<HashMap<Oid, Vec<Change>>> {
+        if commits.is_empty() {
+            return Ok(HashMap::new());
+        }
         let mut reader = self.change_reader()?;
         reader.feed(commits)?;
         reader.finish()

@@ -592,6 +592,29 @@ fn a_change_already_made_by_hand_is_found_by_patch_id() {
     );
 }
 
+/// A target commit that makes the same change to the fix's file but also touches another file
+/// has another patch id (as `git cherry` sees it): it is not taken for the fix, and the pick,
+/// finding the change there already, is empty.
+#[test]
+fn a_larger_commit_with_the_same_hunk_is_not_a_patch_id_match() {
+    let (env, _gh) = three_targets();
+    env.git(&["switch", "-q", "release/1.5"]);
+    env.write("fix.txt", "fixed\n");
+    env.write("more.txt", "more\n");
+    env.git(&["add", "fix.txt", "more.txt"]);
+    env.git(&["commit", "-q", "-m", "Same fix and more"]);
+    env.git(&["push", "-q", "origin", "release/1.5"]);
+    env.git(&["switch", "-q", "main"]);
+    let target = origin_ref(&env, "release/1.5").unwrap();
+    let fix = env.git(&["rev-parse", "hotfix/1.3.1"]);
+    let cherry = env.git(&["cherry", &target, &fix]);
+    assert!(cherry.starts_with("+ "), "git cherry: {cherry}");
+    let run = env.hotfix(&["backport", "--to", "release/1.5"]);
+    run.ok();
+    assert!(!run.stdout.contains("(patch-id"), "{}", run.stdout);
+    assert!(run.stdout.contains("the pick is empty"), "{}", run.stdout);
+}
+
 #[test]
 fn log_shows_the_timeline_and_record_of_the_last_finished_hotfix() {
     let mut env = released_repo(false);

@@ -509,6 +509,108 @@ fn the_token_never_reaches_output_state_or_logs() {
         let text = std::fs::read_to_string(env.work.join(".git/hotfix").join(f)).unwrap();
         assert!(!text.contains(&token), "{f} holds the token");
     }
+    // To the end of the path: every file the tool wrote (archived state, log, rendered record,
+    // deploy state, test logs), every template it rendered (PR body, comments, Release notes,
+    // runbook, log), whatever it printed.
+    let mut outputs = vec![
+        env.hotfix(&["backport", "-v"]).all(),
+        env.hotfix(&["log"]).all(),
+        env.hotfix(&["runbook"]).all(),
+        env.hotfix(&["status", "--json"]).all(),
+    ];
+    let pr = gh.pr(n);
+    outputs.push(pr.title.clone());
+    outputs.push(pr.body.clone().unwrap_or_default());
+    outputs.extend(gh.comments(n));
+    outputs.extend(gh.releases().iter().map(|r| format!("{r:?}")));
+    for (i, text) in outputs.iter().enumerate() {
+        assert!(!text.contains(&token), "output {i} holds the token");
+    }
+    let mut files = 0;
+    let mut dirs = vec![env.work.join(".git/hotfix")];
+    while let Some(d) = dirs.pop() {
+        for e in std::fs::read_dir(&d).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                dirs.push(p);
+            } else {
+                files += 1;
+                let bytes = std::fs::read(&p).unwrap();
+                assert!(
+                    !String::from_utf8_lossy(&bytes).contains(&token),
+                    "{} holds the token",
+                    p.display()
+                );
+            }
+        }
+    }
+    assert!(files >= 4, "only {files} files were checked");
+}
+
+/// Shell metacharacters in a branch prefix, an incident id, a file name and commit messages
+/// reach configured commands as values (environment variables) and templates as text, and are
+/// never executed.
+#[test]
+fn shell_metacharacters_in_names_and_messages_are_never_executed() {
+    let mut env = released_repo(true);
+    let gh = fake_github::server().new_repo(&env.origin);
+    gh.apply_env(&mut env);
+    gh.add_user("alice", "alice@example.com");
+    let seen = env.root.join("seen.txt");
+    env.set_env("SEEN", seen.to_str().unwrap());
+    let record = "printf '%s|%s\\n' \"$HOTFIX_BRANCH\" \"$HOTFIX_INCIDENT\" >> \"$SEEN\"";
+    env.commit_file(
+        ".rolloutrc",
+        &format!(
+            "[model]\nhotfix_prefix = \"fix/$(touch${{IFS}}pwned-branch)`touch${{IFS}}pwned-tick`-\"\n\
+             [ship]\nconfirm_deploy = false\nbackport = false\n\
+             [approval]\npoll_interval = \"20ms\"\n\
+             [lifecycle]\npost_start = [{record:?}]\npre_ship = [{record:?}]\n\
+             [[deploy.stage]]\nid = \"app\"\nrun = {record:?}\n"
+        ),
+        "team policy",
+    );
+    env.git(&["push", "-q", "origin", "main"]);
+    let incident = "INC-7; touch pwned-incident && $(touch pwned-incident2)";
+    env.hotfix(&["start", "--incident", incident]).ok();
+    let branch = env.current_branch();
+    assert!(
+        branch.starts_with("fix/$(touch${IFS}pwned-branch)"),
+        "{branch}"
+    );
+    env.commit_file(
+        "$(touch pwned-file);`touch pwned-file2`.txt",
+        "fixed\n",
+        "Fix $(touch pwned-msg) `touch pwned-msg2`; touch pwned-msg3 (INC-7)",
+    );
+    env.hotfix(&["ship", "--no-wait"]).code(3);
+    let n = gh.prs()[0].number;
+    gh.review(n, "alice", "APPROVED", None, None);
+    env.hotfix(&["ship"]).ok();
+
+    let mut left = vec![env.root.clone()];
+    while let Some(d) = left.pop() {
+        for e in std::fs::read_dir(&d).unwrap().flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            assert!(
+                !name.starts_with("pwned"),
+                "{} was created: something was executed",
+                e.path().display()
+            );
+            if e.path().is_dir() && name != "objects" {
+                left.push(e.path());
+            }
+        }
+    }
+    // Each configured command got the values verbatim: post_start, pre_ship, the deploy stage.
+    let lines = std::fs::read_to_string(&seen).unwrap();
+    let want = format!("{branch}|{incident}");
+    assert_eq!(lines.lines().filter(|l| *l == want).count(), 3, "{lines}");
+    let body = gh.pr(n).body.unwrap_or_default();
+    assert!(
+        body.contains("`touch pwned-msg2`") || body.contains("touch pwned-msg2"),
+        "{body}"
+    );
 }
 
 #[test]
