@@ -120,9 +120,21 @@ impl Runner {
         };
         let stdout = drain(Box::new(child.stdout.take().expect("piped stdout")));
         let stderr = drain(Box::new(child.stderr.take().expect("piped stderr")));
+        let mut stdin = child.stdin.take().expect("piped stdin");
+        let (tx, rx) = std::sync::mpsc::channel::<Vec<u8>>();
+        let writer = std::thread::spawn(move || {
+            use std::io::Write;
+            for chunk in rx {
+                if stdin.write_all(&chunk).is_err() {
+                    break;
+                }
+            }
+            // Dropping stdin here closes git's input.
+        });
         Ok(GitStream {
-            stdin: child.stdin.take(),
             child,
+            input: Some(tx),
+            writer,
             stdout,
             stderr,
         })
@@ -193,22 +205,23 @@ fn run_git(cwd: &Path, args: &[&str], env: (&str, &str)) -> Result<Output> {
     })
 }
 
-/// A running `git` fed through its standard input (see [`Runner::git_stream`]).
+/// A running `git` fed through its standard input (see [`Runner::git_stream`]). Input goes
+/// through a writer thread, so feeding never waits for git to read it.
 pub struct GitStream {
     child: std::process::Child,
-    stdin: Option<std::process::ChildStdin>,
+    input: Option<std::sync::mpsc::Sender<Vec<u8>>>,
+    writer: std::thread::JoinHandle<()>,
     stdout: std::thread::JoinHandle<Vec<u8>>,
     stderr: std::thread::JoinHandle<Vec<u8>>,
 }
 
 impl GitStream {
-    /// Writes `input` to the command's standard input.
+    /// Queues `input` for the command's standard input.
     pub fn feed(&mut self, input: &[u8]) -> Result<()> {
-        use std::io::Write;
-        if let Some(stdin) = self.stdin.as_mut() {
-            // A failed write means git stopped reading; `finish` reports why.
-            if stdin.write_all(input).is_err() {
-                self.stdin = None;
+        if let Some(tx) = &self.input {
+            // A closed channel means git stopped reading; `finish` reports why.
+            if tx.send(input.to_vec()).is_err() {
+                self.input = None;
             }
         }
         Ok(())
@@ -216,7 +229,8 @@ impl GitStream {
 
     /// Closes the input and waits for the command's output.
     pub fn finish(mut self) -> Result<Output> {
-        drop(self.stdin.take());
+        drop(self.input.take());
+        let _ = self.writer.join();
         let status = self
             .child
             .wait()

@@ -63,8 +63,20 @@ impl<'r> Detector<'r> {
     /// be one of its ancestors). What the commits in `ask` change is read by git while the
     /// history is walked, with the target's own commits, in one `git diff-tree`.
     pub fn new(repo: &'r Repo, tip: Oid, fix_tip: Oid, ask: &[Oid]) -> Result<Self> {
-        let mut reader = repo.change_reader()?;
-        reader.feed(ask)?;
+        // Large batches are split over the CPUs: one `git diff-tree` per chunk, all running
+        // while this process walks the history.
+        let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let chunk = ask.len().div_ceil(cpus.min(ask.len() / 1000).max(1)).max(1);
+        let mut readers = Vec::new();
+        for part in ask.chunks(chunk) {
+            let mut r = repo.change_reader()?;
+            r.feed(part)?;
+            readers.push(r);
+        }
+        let mut reader = match readers.pop() {
+            Some(r) => r,
+            None => repo.change_reader()?,
+        };
         let (since_fork, fix_only) = repo.fork_sides(tip, fix_tip)?;
         let fix_only: HashSet<Oid> = fix_only.into_iter().collect();
         // One read of each target-side commit: its `-x` trailers, and whether it is a merge
@@ -107,7 +119,11 @@ impl<'r> Detector<'r> {
             changes
         } else {
             reader.feed(&since_fork)?;
-            reader.finish()?
+            let mut changes = reader.finish()?;
+            for r in readers {
+                changes.extend(r.finish()?);
+            }
+            changes
         };
         Ok(Detector {
             repo,
