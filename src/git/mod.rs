@@ -809,12 +809,55 @@ impl Repo {
 
     /// Creates `branch` at `at` and checks it out (`git switch -c`).
     pub fn switch_create(&self, branch: &str, at: Oid) -> Result<()> {
+        if !self.runner.dry_run
+            && self.head_oid() == Some(at)
+            && !self.has_hook("post-checkout")
+            && self.local_branch(branch).is_none()
+        {
+            // HEAD is already at that commit: `git switch -c` would change no file and only
+            // move refs (and re-stat every file). Only the refs move here, with the same reflog
+            // entries; with a post-checkout hook, git does it, so that the hook runs.
+            let what = |e| git_err(format!("creating branch {branch}"), e);
+            let from = self.current_branch().unwrap_or_else(|| at.to_string());
+            let commit = self.inner.find_commit(at).map_err(what)?;
+            self.inner.branch(branch, &commit, false).map_err(what)?;
+            let full = format!("refs/heads/{branch}");
+            self.inner
+                .reference_symbolic(
+                    "HEAD",
+                    &full,
+                    true,
+                    &format!("checkout: moving from {from} to {branch}"),
+                )
+                .map_err(what)?;
+            return Ok(());
+        }
         let at = at.to_string();
         self.run_git(
             &format!("creating branch {branch}"),
             &["switch", "--quiet", "--no-guess", "-c", branch, &at],
         )
         .map(|_| ())
+    }
+
+    /// Whether an executable `name` hook exists in the effective hooks directory
+    /// (`core.hooksPath`, else the common git dir's `hooks/`). When unsure: yes.
+    fn has_hook(&self, name: &str) -> bool {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = match self
+            .inner
+            .config()
+            .and_then(|c| c.get_path("core.hooksPath"))
+        {
+            Ok(p) if p.is_absolute() => p,
+            Ok(p) => self.workdir.join(p),
+            Err(e) if e.code() == ErrorCode::NotFound => self.common_dir().join("hooks"),
+            Err(_) => return true,
+        };
+        match std::fs::metadata(dir.join(name)) {
+            Ok(m) => m.is_file() && m.permissions().mode() & 0o111 != 0,
+            Err(e) => e.kind() != std::io::ErrorKind::NotFound,
+        }
     }
 
     /// Checks out an existing branch (`git switch`).

@@ -313,6 +313,38 @@ fn a_kill_at_any_step_of_start_then_a_rerun_ends_like_an_uninterrupted_start() {
     }
 }
 
+/// Started where HEAD already is (main at the release): only refs move, exactly as `git switch
+/// -c` would leave them; with a post-checkout hook, git switches so that the hook runs.
+#[test]
+fn starting_at_the_checked_out_commit_moves_only_refs() {
+    let env = TestEnv::new();
+    env.commit_file("app.txt", "one\n", "initial");
+    env.git(&["tag", "-a", "v1.3.0", "-m", "release 1.3.0"]);
+    env.git(&["push", "-q", "origin", "main", "--tags"]);
+    env.write("untracked.txt", "mine\n");
+    env.hotfix(&["start"]).ok();
+    assert_eq!(env.current_branch(), "hotfix/1.3.1");
+    assert_eq!(env.rev("HEAD"), env.rev("v1.3.0"));
+    assert_eq!(env.git(&["status", "--porcelain"]), "?? untracked.txt");
+    let reflog = env.git(&["reflog", "-1", "--format=%gs", "HEAD"]);
+    assert_eq!(reflog, "checkout: moving from main to hotfix/1.3.1");
+    let created = env.git(&["reflog", "-1", "--format=%gs", "hotfix/1.3.1"]);
+    assert!(created.starts_with("branch: Created from"), "{created}");
+
+    // The same with a post-checkout hook: it runs.
+    env.hotfix(&["abort"]).ok();
+    let hook = env.work.join(".git/hooks/post-checkout");
+    std::fs::write(&hook, "#!/bin/sh\necho \"$3\" > .git/post-checkout-ran\n").unwrap();
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&hook, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    env.hotfix(&["start"]).ok();
+    assert_eq!(env.current_branch(), "hotfix/1.3.1");
+    let ran = std::fs::read_to_string(env.work.join(".git/post-checkout-ran")).unwrap();
+    assert_eq!(ran.trim(), "1", "the hook ran for a branch checkout");
+}
+
 #[test]
 fn a_lock_held_by_a_live_process_is_a_refusal() {
     let env = released_repo(true);
