@@ -20,7 +20,7 @@
 # Environment: BENCH_DIR (default /tmp/hotfix-bench), BENCH_RUNS (default 20),
 # BENCH_WARMUP (default 3), BENCH_REV (label of the hotfix build in the report; default: the
 # repository's HEAD); BENCH_COMMITS / BENCH_FILES / BENCH_TAGS go to gen-repo.sh;
-# BENCH_HOOK_RUNS (default 50) goes to hooks.sh as BENCH_RUNS.
+# BENCH_HOOK_RUNS (default 100) goes to hooks.sh as BENCH_RUNS.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -139,7 +139,7 @@ BACKPORT_OUT=$RESULTS/backport.txt
 
 say "bench/hooks.sh (hook overhead against no hook)"
 HOOKS_OUT=$RESULTS/hooks.md
-(cd "$ROOT" && HOME=$ORIG_HOME NO_BUILD=1 BENCH_RUNS=${BENCH_HOOK_RUNS:-50} \
+(cd "$ROOT" && HOME=$ORIG_HOME NO_BUILD=1 BENCH_RUNS=${BENCH_HOOK_RUNS:-100} \
     bench/hooks.sh) | tee "$HOOKS_OUT" >&2
 
 say "cargo bench --bench orchestration, --bench selection"

@@ -119,7 +119,10 @@ fn main() {
     );
 
     // 2. Detection over the whole range, against `git cherry`.
-    let runs = 3;
+    let runs: usize = std::env::var("HOTFIX_BENCH_RUNS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(7);
     let mut ours = Vec::new();
     let mut answers = Vec::new();
     for _ in 0..runs {
