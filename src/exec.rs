@@ -216,15 +216,14 @@ pub struct GitStream {
 }
 
 impl GitStream {
-    /// Queues `input` for the command's standard input.
-    pub fn feed(&mut self, input: &[u8]) -> Result<()> {
-        if let Some(tx) = &self.input {
-            // A closed channel means git stopped reading; `finish` reports why.
-            if tx.send(input.to_vec()).is_err() {
-                self.input = None;
-            }
+    /// Queues `input` for the command's standard input. If git stopped reading, the input is
+    /// dropped; [`GitStream::finish`] reports why git stopped.
+    pub fn feed(&mut self, input: Vec<u8>) {
+        if let Some(tx) = &self.input
+            && tx.send(input).is_err()
+        {
+            self.input = None;
         }
-        Ok(())
     }
 
     /// Closes the input and waits for the command's output.

@@ -66,11 +66,11 @@ impl<'r> Detector<'r> {
         // Large batches are split over the CPUs: one `git diff-tree` per chunk, all running
         // while this process walks the history.
         let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
-        let chunk = ask.len().div_ceil(cpus.min(ask.len() / 1000).max(1)).max(1);
+        let parts = (ask.len() / 1000).clamp(1, cpus);
         let mut readers = Vec::new();
-        for part in ask.chunks(chunk) {
+        for part in ask.chunks(ask.len().div_ceil(parts).max(1)) {
             let mut r = repo.change_reader()?;
-            r.feed(part)?;
+            r.feed(part);
             readers.push(r);
         }
         let mut reader = match readers.pop() {
@@ -118,7 +118,7 @@ impl<'r> Detector<'r> {
             screen = Some((paths, candidates));
             changes
         } else {
-            reader.feed(&since_fork)?;
+            reader.feed(&since_fork);
             let mut changes = reader.finish()?;
             for r in readers {
                 changes.extend(r.finish()?);
@@ -180,8 +180,7 @@ impl<'r> Detector<'r> {
         let changes = self.changes.borrow();
         let mut ids = self.patch_ids.borrow_mut();
         let mut id_of = |c: Oid, paths: &[String]| {
-            *ids.entry(c)
-                .or_insert_with(|| self.repo.patch_id_touching(c, paths))
+            *ids.entry(c).or_insert_with(|| self.repo.patch_id(c, paths))
         };
         for (c, answer) in commits.iter().zip(answers.iter_mut()) {
             if answer.is_some() {

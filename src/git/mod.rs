@@ -507,23 +507,6 @@ impl Repo {
             .map_err(what)
     }
 
-    /// The diff a (non-merge) commit makes against its parent.
-    fn commit_diff(&self, commit: Oid) -> Option<git2::Diff<'_>> {
-        let c = self.inner.find_commit(commit).ok()?;
-        if c.parent_count() != 1 {
-            return None;
-        }
-        let parent = c.parent(0).ok()?.tree().ok()?;
-        self.inner
-            .diff_tree_to_tree(Some(&parent), Some(&c.tree().ok()?), None)
-            .ok()
-    }
-
-    /// The patch id of a (non-merge) commit: equal for the same change wherever it was applied.
-    pub fn patch_id(&self, commit: Oid) -> Option<Oid> {
-        self.commit_diff(commit)?.patchid(None).ok()
-    }
-
     /// Whether a (non-merge) commit changes any of `paths`: a few tree lookups per path, with
     /// no diff of the whole trees.
     pub fn touches_any(&self, commit: Oid, paths: &[&str]) -> bool {
@@ -545,9 +528,10 @@ impl Repo {
         paths.iter().any(|p| entry(&tree, p) != entry(&parent, p))
     }
 
-    /// [`Repo::patch_id`] of a commit known to touch exactly `paths`: the diff is limited to
-    /// them, so only the trees along those paths are read.
-    pub fn patch_id_touching(&self, commit: Oid, paths: &[String]) -> Option<Oid> {
+    /// The patch id of a (non-merge) commit known to touch exactly `paths` (equal for the same
+    /// change wherever it was applied). The diff is limited to those paths, so only the trees
+    /// along them are read.
+    pub fn patch_id(&self, commit: Oid, paths: &[String]) -> Option<Oid> {
         let c = self.inner.find_commit(commit).ok()?;
         if c.parent_count() != 1 || paths.is_empty() {
             return None;
@@ -573,7 +557,7 @@ impl Repo {
             return Ok(HashMap::new());
         }
         let mut reader = self.change_reader()?;
-        reader.feed(commits)?;
+        reader.feed(commits);
         reader.finish()
     }
 
@@ -644,23 +628,6 @@ impl Repo {
             }
         }
         update.create_updated(&self.inner, tree).map(Some)
-    }
-
-    /// The paths a (non-merge) commit changes, sorted: cheap (no file contents are read), and
-    /// equal for two commits whenever their patch ids can be equal.
-    pub fn touched_paths(&self, commit: Oid) -> Option<Vec<String>> {
-        let diff = self.commit_diff(commit)?;
-        let mut paths: Vec<String> = diff
-            .deltas()
-            .filter_map(|d| {
-                d.new_file()
-                    .path()
-                    .or(d.old_file().path())
-                    .map(|p| p.to_string_lossy().into_owned())
-            })
-            .collect();
-        paths.sort();
-        Some(paths)
     }
 
     /// The commits of each side since `a` and `b` forked: (`b..a`, `a..b`).
@@ -1016,18 +983,17 @@ impl Repo {
     }
 }
 
-/// What an in-memory cherry-pick did.
 /// A `git diff-tree --stdin` reading what commits change (see [`Repo::change_reader`]).
 pub struct ChangeReader(crate::exec::GitStream);
 
 impl ChangeReader {
-    pub fn feed(&mut self, commits: &[Oid]) -> Result<()> {
+    pub fn feed(&mut self, commits: &[Oid]) {
         let mut input = String::with_capacity(commits.len() * 41);
         for c in commits {
             input.push_str(&c.to_string());
             input.push('\n');
         }
-        self.0.feed(input.as_bytes())
+        self.0.feed(input.into_bytes());
     }
 
     /// What each fed commit changes; a merge, or a commit that changes nothing, maps to an
@@ -1109,6 +1075,7 @@ pub struct Change {
     pub new: Option<(u32, Oid)>,
 }
 
+/// What an in-memory cherry-pick did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Picked {
     Committed(Oid),

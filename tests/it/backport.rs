@@ -118,9 +118,8 @@ fn git_flow_end_to_end_leaves_every_branch_with_the_fix() {
     );
 }
 
-#[test]
-fn release_branch_end_to_end_cherry_picks_to_main_and_newer_lines() {
-    let mut env = TestEnv::new();
+/// Releases 1.3 and 1.4, each with its `release/X.Y` line, pushed with the tags.
+fn release_lines(env: &TestEnv) {
     env.commit_file("app.txt", "1.3\n", "initial");
     env.git(&["tag", "-a", "v1.3.0", "-m", "r"]);
     env.git(&["branch", "release/1.3"]);
@@ -136,6 +135,12 @@ fn release_branch_end_to_end_cherry_picks_to_main_and_newer_lines() {
         "release/1.4",
         "--tags",
     ]);
+}
+
+#[test]
+fn release_branch_end_to_end_cherry_picks_to_main_and_newer_lines() {
+    let mut env = TestEnv::new();
+    release_lines(&env);
     let gh = with_github(&mut env, "");
     // .rolloutrc went to main; put it on the release lines too.
     for b in ["release/1.3", "release/1.4"] {
@@ -172,22 +177,9 @@ fn a_three_commit_fix_lands_like_git_cherry_pick_x() {
     let mut env = TestEnv::new();
     env.write("shared/a.txt", "a\n");
     env.write("shared/b.txt", "b\n");
-    env.commit_file("app.txt", "1.3\n", "initial");
-    env.git(&["tag", "-a", "v1.3.0", "-m", "r"]);
-    env.git(&["branch", "release/1.3"]);
-    env.commit_file("app.txt", "1.4\n", "1.4 work");
-    env.git(&["tag", "-a", "v1.4.0", "-m", "r"]);
-    env.git(&["branch", "release/1.4"]);
+    release_lines(&env);
     env.commit_file("app.txt", "1.5 in progress\n", "main moves on");
-    env.git(&[
-        "push",
-        "-q",
-        "origin",
-        "main",
-        "release/1.3",
-        "release/1.4",
-        "--tags",
-    ]);
+    env.git(&["push", "-q", "origin", "main"]);
     let gh = with_github(&mut env, "");
     for b in ["release/1.3", "release/1.4"] {
         env.git(&["switch", "-q", b]);
